@@ -1,0 +1,83 @@
+"""Connection: the name resolves, the port answers, Redis says PONG in the right db."""
+
+import uuid
+
+import pytest
+
+from redis_preflight.probes.connection import write_round_trip
+
+pytestmark = pytest.mark.area("connection")
+
+SEED_CEILING_S = 10.0  # the seed's timeout for slow networks; more stalls a verdict
+
+
+def skip_if_failed_before(reachability, stage):
+    """A later stage cannot be judged when an earlier one failed: say which."""
+    if reachability.failed_stage in stage:
+        pytest.skip(f"target unreachable: {reachability.failure}")
+
+
+@pytest.mark.severity("blocking")
+def test_dns_resolves(preflight, reachability, finding):
+    if preflight.target.is_unix:
+        pytest.skip("unix socket: no name to resolve")
+    assert reachability.failed_stage != "dns", str(reachability.failure)
+    resolution = reachability.resolution
+    finding.observed(
+        f"{preflight.target.host} -> {', '.join(resolution.addresses)} "
+        f"in {resolution.elapsed_ms:.1f} ms"
+    )
+
+
+@pytest.mark.severity("blocking")
+def test_tcp_connect(reachability, finding):
+    skip_if_failed_before(reachability, ("dns",))
+    assert reachability.failed_stage != "connect", str(reachability.failure)
+    finding.observed(f"connected to {reachability.tcp.peer} in {reachability.tcp.elapsed_ms:.2f} ms")
+
+
+@pytest.mark.severity("blocking")
+def test_ping(reachability, finding):
+    skip_if_failed_before(reachability, ("dns", "connect"))
+    if reachability.failed_stage == "select":
+        pytest.skip("the server answered, but SELECT failed: see test_db_selectable")
+    assert reachability.ok, str(reachability.failure)
+    finding.observed(f"PONG in {reachability.handshake.elapsed_ms:.2f} ms")
+
+
+@pytest.mark.severity("blocking")
+def test_db_selectable(preflight, reachability, finding):
+    skip_if_failed_before(reachability, ("dns", "connect", "tls", "command"))
+    assert reachability.ok, str(reachability.failure)
+    finding.observed(f"db {preflight.target.db} selected")
+
+
+@pytest.mark.severity("advisory")
+def test_server_identity(preflight, server_identity, finding):
+    served = f"; ephemeral via {preflight.provider}" if preflight.provider else ""
+    assert server_identity.version != "unknown", "INFO gave no redis_version: is this Redis?"
+    finding.observed(f"{server_identity}{served}")
+
+
+@pytest.mark.severity("advisory")
+def test_client_settings(preflight, finding):
+    settings = preflight.settings
+    slowest = max(settings.connect_timeout, settings.socket_timeout)
+    assert slowest <= SEED_CEILING_S, (
+        f"timeouts connect {settings.connect_timeout:g} s / socket {settings.socket_timeout:g} s: "
+        f"above {SEED_CEILING_S:g} s a stalled server stalls the verdict; lower them "
+        "(--connect-timeout, --socket-timeout)"
+    )
+    finding.observed(
+        f"connect timeout {settings.connect_timeout:g} s, socket timeout "
+        f"{settings.socket_timeout:g} s, no retries"
+    )
+
+
+@pytest.mark.severity("blocking")
+def test_write_round_trip(preflight, redis_client, finding):
+    if not preflight.settings.allow_write:
+        pytest.skip("read-only run: --allow-write enables the set/get round trip")
+    trip = write_round_trip(redis_client, f"preflight:probe:{uuid.uuid4()}")
+    assert trip.matched, f"SET then GET of {trip.key} returned another value: is this a proxy?"
+    finding.observed(f"SET/GET/DEL {trip.key} in {trip.elapsed_ms:.2f} ms (30 s TTL)")

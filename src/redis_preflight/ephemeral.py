@@ -1,0 +1,66 @@
+"""`--redis-url ephemeral`: a throwaway Redis, seeded with a valid sample keyspace."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from redis_preflight.local_server import LocalRedis
+from redis_preflight.samples import seed
+
+
+@dataclass
+class Ephemeral:
+    url: str
+    provider: str
+    stop: Callable[[], None]
+
+
+def docker_answers(timeout: float = 2.0) -> bool:
+    """Is there a Docker daemon testcontainers could use? Never waits long."""
+    try:
+        import docker  # testcontainers' own client
+
+        client = docker.from_env(timeout=timeout)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:  # noqa: BLE001 - any failure means "no daemon"
+        return False
+
+
+def start_ephemeral() -> Ephemeral:
+    """Testcontainers when a Docker daemon answers, else redis-server from PATH."""
+    ephemeral = _start_container() if docker_answers() else _start_binary()
+    client = redis.Redis.from_url(ephemeral.url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        seed(client)
+    finally:
+        client.close()
+    return ephemeral
+
+
+def _start_container() -> Ephemeral:
+    from testcontainers.redis import RedisContainer
+
+    container = RedisContainer("redis:7-alpine").start()
+    host = container.get_container_host_ip()
+    port = container.get_exposed_port(container.port)
+    return Ephemeral(f"redis://{host}:{port}/0", "testcontainers (redis:7-alpine)", container.stop)
+
+
+def _start_binary() -> Ephemeral:
+    directory = Path(tempfile.mkdtemp(prefix="redis-preflight-"))
+    server = LocalRedis(directory).start()
+
+    def stop() -> None:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+    return Ephemeral(server.url, f"redis-server binary on 127.0.0.1:{server.port}", stop)

@@ -1,0 +1,213 @@
+"""The one place that turns a low-level failure into a diagnosis a person can act on."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+import redis.exceptions as rx
+
+from redis_preflight.target import Target
+
+
+class Fault(StrEnum):
+    DNS = "name does not resolve"
+    REFUSED = "connection refused"
+    CONNECT_TIMEOUT = "connect timeout"
+    READ_TIMEOUT = "read timeout"
+    CLOSED = "connection closed by the server"
+    NOAUTH = "NOAUTH"
+    WRONGPASS = "WRONGPASS"
+    NOPERM = "NOPERM"
+    TLS_TO_PLAINTEXT = "TLS spoken to a plaintext port"
+    PLAINTEXT_TO_TLS = "plaintext spoken to a TLS port"
+    TLS_VERIFY = "TLS verification failed"
+    TLS = "TLS failure"
+    NOT_REDIS = "not a Redis server"
+    MAXCLIENTS = "max number of clients reached"
+    LOADING = "LOADING"
+    READONLY = "READONLY"
+    MASTERDOWN = "MASTERDOWN"
+    DB_RANGE = "DB index is out of range"
+    OTHER = "unexpected error"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What went wrong, in one line, with the next step."""
+
+    fault: Fault
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def classify(error: BaseException, target: Target, *, stage: str = "command") -> Diagnosis:
+    """Classify any failure talking to `target`.
+
+    `stage` is where it happened: "dns", "connect", "tls" or "command" (anything after the
+    transport is up: AUTH, SELECT, PING, checks). The same timeout means different things
+    at different stages.
+    """
+    chain = list(_chain(error))
+    # redis-py strips the error code (NOAUTH, WRONGPASS, ...) from the message: put it back.
+    text = " | ".join(f"{getattr(e, 'status_code', None) or ''} {e}".strip() for e in chain)
+    upper = text.upper()
+    diagnosis = _Say(target)
+    if any(isinstance(e, socket.gaierror) for e in chain) or stage == "dns":
+        return diagnosis(
+            Fault.DNS,
+            f"{target.host!r} has no address; check the host name in REDIS_URL and DNS "
+            "from this machine",
+        )
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "REFUSED" in upper:
+        return diagnosis(
+            Fault.REFUSED,
+            "nothing listens on that port; check the server is running, the port, "
+            "and firewalls (telnet HOST PORT)",
+        )
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        reason = next(
+            e.verify_message for e in chain if isinstance(e, ssl.SSLCertVerificationError)
+        )
+        return diagnosis(
+            Fault.TLS_VERIFY,
+            f"{reason}; give the server's CA with --tls-ca-file, or fix the certificate",
+        )
+    if "WRONG_VERSION_NUMBER" in upper or "WRONG VERSION NUMBER" in upper:
+        return diagnosis(
+            Fault.TLS_TO_PLAINTEXT,
+            "the port answers plaintext; use redis:// instead of rediss://, or the TLS port",
+        )
+    if _is_timeout(chain):
+        return _timeout_diagnosis(stage, diagnosis)
+    if any(isinstance(e, ssl.SSLError) for e in chain):
+        return diagnosis(Fault.TLS, f"{_first_line(text)}; check the TLS port and certificates")
+    return _redis_reply_diagnosis(upper, text, target, diagnosis)
+
+
+class _Say:
+    """Build the one-line message: fault, where, next step."""
+
+    def __init__(self, target: Target) -> None:
+        self.where = target.address
+
+    def __call__(self, fault: Fault, next_step: str) -> Diagnosis:
+        return Diagnosis(fault, f"{fault.value} at {self.where}: {next_step}")
+
+
+def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Say) -> Diagnosis:
+    if "NOAUTH" in upper or "AUTHENTICATION REQUIRED" in upper:
+        return diagnosis(
+            Fault.NOAUTH,
+            "the server requires a password but REDIS_URL has none "
+            "(add redis://:PASSWORD@... or redis://USER:PASSWORD@...)",
+        )
+    if "WRONGPASS" in upper or "INVALID USERNAME-PASSWORD" in upper or "INVALID PASSWORD" in upper:
+        return diagnosis(
+            Fault.WRONGPASS,
+            "the server rejected the username/password in REDIS_URL; check both "
+            "(ACL LIST on the server shows the users)",
+        )
+    if "AUTH <PASSWORD> CALLED WITHOUT" in upper or "WITHOUT ANY PASSWORD CONFIGURED" in upper:
+        return diagnosis(
+            Fault.WRONGPASS,
+            "REDIS_URL carries a password but the server has none configured; remove it "
+            "from the URL or set requirepass on the server",
+        )
+    if "NOPERM" in upper:
+        return diagnosis(
+            Fault.NOPERM,
+            f"the user may not run a command the check needs ({_first_line(text)}); "
+            "grant it with ACL SETUSER or use the recommended ACL line",
+        )
+    if "MAX NUMBER OF CLIENTS" in upper:
+        return diagnosis(
+            Fault.MAXCLIENTS,
+            "the server refuses new clients; look for a connection leak (CLIENT LIST) "
+            "or raise maxclients",
+        )
+    if "LOADING" in upper:
+        return diagnosis(
+            Fault.LOADING,
+            "the server is still loading its dataset into memory; retry when loading ends",
+        )
+    if "MASTERDOWN" in upper:
+        return diagnosis(
+            Fault.MASTERDOWN,
+            "this replica has lost its primary; check the primary and master_link_status",
+        )
+    if "READONLY" in upper:
+        return diagnosis(
+            Fault.READONLY,
+            "this is a read-only replica; point REDIS_URL at the primary",
+        )
+    if "DB INDEX IS OUT OF RANGE" in upper or "INVALID DB INDEX" in upper:
+        return diagnosis(
+            Fault.DB_RANGE,
+            f"db {target.db} does not exist on this server; use a db below its "
+            "'databases' setting (usually /0)",
+        )
+    if "PROTOCOL ERROR" in upper:
+        return diagnosis(
+            Fault.NOT_REDIS,
+            "something answers on that port but does not speak Redis (an HTTP or other "
+            "service?); check the port in REDIS_URL",
+        )
+    if "CLOSED BY SERVER" in upper or "RESET BY PEER" in upper or "BROKEN PIPE" in upper:
+        return _closed_diagnosis(target, diagnosis)
+    return diagnosis(Fault.OTHER, f"{_first_line(text)}")
+
+
+def _closed_diagnosis(target: Target, diagnosis: _Say) -> Diagnosis:
+    if not target.tls:
+        return diagnosis(
+            Fault.PLAINTEXT_TO_TLS,
+            "the server hung up on a plaintext client; if the port speaks TLS use "
+            "rediss://, else check the server log (maxclients, protected mode, bind)",
+        )
+    return diagnosis(
+        Fault.CLOSED,
+        "the server hung up; check the server log (maxclients, TLS client certificates)",
+    )
+
+
+def _timeout_diagnosis(stage: str, diagnosis: _Say) -> Diagnosis:
+    if stage == "connect":
+        return diagnosis(
+            Fault.CONNECT_TIMEOUT,
+            "no answer to the TCP connect; check host, port and firewalls, or raise "
+            "--connect-timeout on a slow network",
+        )
+    if stage == "tls":
+        return diagnosis(
+            Fault.TLS_TO_PLAINTEXT,
+            "the TLS handshake got no answer: the port likely speaks plaintext; use redis:// "
+            "or the server's TLS port",
+        )
+    return diagnosis(
+        Fault.READ_TIMEOUT,
+        "connected but no reply in time: the server is stalled or busy, or the port "
+        "is not Redis; check SLOWLOG and the server, or raise --socket-timeout",
+    )
+
+
+def _is_timeout(chain: list[BaseException]) -> bool:
+    return any(isinstance(e, (TimeoutError, socket.timeout, rx.TimeoutError)) for e in chain)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0][:200]

@@ -1,0 +1,134 @@
+"""The pytest plugin: options, markers, fixtures and report hooks. Behaviour lives elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from redis_preflight import fixtures, stash
+from redis_preflight.findings import AREAS, area_of, describe, is_result
+from redis_preflight.local_server import LocalServerError
+from redis_preflight.redact import Redactor
+from redis_preflight.report import ReportWriter, header_lines, reports_of
+from redis_preflight.run import prepare
+from redis_preflight.settings import SettingsError
+from redis_preflight.summary import Summary, write_usage_error
+from redis_preflight.target import TargetError
+
+BACKSTOP_TIMEOUT_S = 60.0
+OPTIONS = {  # option -> (settings field, type, help)
+    "--redis-url": ("redis_url", str, "Redis URL to verify (redis://, rediss://, unix://) or 'ephemeral'"),
+    "--profile": ("profile", str, "local | remote | production (default: inferred from the host)"),
+    "--connect-timeout": ("connect_timeout", float, "seconds to wait for a TCP connect (default 5)"),
+    "--socket-timeout": ("socket_timeout", float, "seconds to wait for any reply (default 5)"),
+    "--report-dir": ("report_dir", str, "where report.html, junit.xml, summary.json go (default reports)"),
+}
+FLAGS = {"--allow-write": ("allow_write", "allow the set/get round trip on a unique key with a TTL")}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("redis-preflight")
+    for option, (dest, kind, help_text) in OPTIONS.items():
+        group.addoption(option, dest=f"preflight_{dest}", type=kind, default=None, help=help_text)
+    for option, (dest, help_text) in FLAGS.items():
+        group.addoption(option, dest=f"preflight_{dest}", action="store_const", const=True,
+                        default=None, help=help_text)
+    group.addoption("--env-file", dest="preflight_env_file", default=None,
+                    help="env file to read REDIS_URL and PREFLIGHT_* from (default .env)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"area(name): the check's area, one of {', '.join(AREAS)}")
+    config.addinivalue_line(
+        "markers", "severity(default, **per_profile): blocking or advisory, e.g. "
+        "severity('advisory', production='blocking')"
+    )
+    if config.option.help or config.option.markers or config.option.showfixtures:
+        return
+    cli = {dest: config.getoption(f"preflight_{dest}") for dest, *_ in [*OPTIONS.values(), *FLAGS.values()]}
+    cli["strict"] = True if config.getini("strict") else None
+    env_file = _env_file(config)
+    try:
+        run = prepare(cli, env_file)
+    except (SettingsError, TargetError, LocalServerError) as e:
+        write_usage_error(_report_dir(config, cli.get("report_dir")) / "summary.json", str(e))
+        raise pytest.UsageError(str(e)) from None
+    config.stash[stash.RUN] = run
+    config.stash[stash.REDACTOR] = Redactor(run.target.secrets)
+    summary = Summary(run.target.redacted, run.profile.value, run.settings.strict)
+    config.stash[stash.SUMMARY] = summary
+    html, junit, summary_json = reports_of(_report_dir(config, str(run.settings.report_dir)))
+    config.option.htmlpath = config.option.htmlpath or str(html)
+    config.option.xmlpath = config.option.xmlpath or str(junit)
+    config.option.self_contained_html = True
+    if config.getoption("timeout", None) is None and not config.getini("timeout"):
+        config.option.timeout = BACKSTOP_TIMEOUT_S
+    config.pluginmanager.register(fixtures, "redis_preflight.fixtures")
+    writer = ReportWriter(summary, config.stash[stash.REDACTOR], [Path(config.option.htmlpath),
+                          Path(config.option.xmlpath), summary_json])
+    config.pluginmanager.register(writer, "redis_preflight.report")
+
+
+def _env_file(config: pytest.Config) -> Path | None:
+    given = config.getoption("preflight_env_file")
+    base = config.invocation_params.dir
+    if given is None:
+        default = base / ".env"
+        return default if default.is_file() else None
+    path = base / given
+    if not path.is_file():
+        raise pytest.UsageError(f"env file {given} from --env-file not found")
+    return path
+
+
+def _report_dir(config: pytest.Config, given: str | None) -> Path:
+    return config.invocation_params.dir / (given or "reports")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if stash.RUN in config.stash:
+        config.stash[stash.RUN].close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return header_lines(stash.run(config)) if stash.RUN in config.stash else []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if stash.RUN in session.config.stash:
+        from pytest_metadata.plugin import metadata_key
+
+        run = stash.run(session.config)
+        session.config.stash[metadata_key].update(
+            {"Target": run.target.redacted, "Profile": f"{run.profile} ({run.profile_reason})",
+             **{k.capitalize(): v for k, v in run.thresholds().items()}}
+        )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Connection first, then the other areas in a fixed order: the report reads top down."""
+    items.sort(key=lambda item: AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    config = item.config
+    if stash.RUN not in config.stash:
+        return report
+    run = stash.run(config)
+    if is_result(report) and not any(name == "outcome" for name, _ in item.user_properties):
+        result = describe(item, call, report, run.target, run.profile)
+        properties = [("area", result.area), ("severity", result.severity),
+                      ("outcome", result.outcome), ("message", result.message)]
+        item.user_properties.extend(properties)
+        report.user_properties.extend(properties)
+    config.stash[stash.REDACTOR].scrub_report(report)
+    return report

@@ -1,0 +1,1 @@
+"""Probes observe the server and return frozen, typed results; they never assert."""

@@ -1,0 +1,44 @@
+"""Profiles: how strict the verdict is, and the budgets that go with each environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from redis_preflight.target import Target
+
+
+class Profile(StrEnum):
+    LOCAL = "local"
+    REMOTE = "remote"
+    PRODUCTION = "production"
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"
+    ADVISORY = "advisory"
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Thresholds a profile sets by default; every one can be overridden."""
+
+    latency_p50_ms: float
+    latency_p99_ms: float
+
+
+# The seed document's table: local under 1 ms, remote 10 to 50 ms.
+BUDGETS = {
+    Profile.LOCAL: Budgets(latency_p50_ms=1.0, latency_p99_ms=5.0),
+    Profile.REMOTE: Budgets(latency_p50_ms=50.0, latency_p99_ms=100.0),
+    Profile.PRODUCTION: Budgets(latency_p50_ms=50.0, latency_p99_ms=100.0),
+}
+
+
+def infer_profile(target: Target) -> tuple[Profile, str]:
+    """The profile for a target nobody chose one for, and why."""
+    if target.is_unix:
+        return Profile.LOCAL, "inferred: unix socket"
+    if target.is_loopback:
+        return Profile.LOCAL, "inferred: loopback address"
+    return Profile.REMOTE, "inferred: not a loopback address"

@@ -1,0 +1,52 @@
+"""Secrets never leave: every text a report can carry is scrubbed of them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+MASK = "***"
+# A password in any redis URL, whoever wrote it (an exception message, a log line).
+_URL_PASSWORD = re.compile(r"(rediss?://[^:/@\s]*:)([^@\s/]+)(@)")
+
+
+class Redactor:
+    """Replaces known secrets, and the password part of any Redis URL, with ***."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first, so a secret that contains another is masked whole.
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return _URL_PASSWORD.sub(rf"\1{MASK}\3", text)
+
+    def leaks(self, text: str) -> bool:
+        return self.scrub(text) != text
+
+    def scrub_report(self, report: pytest.TestReport) -> None:
+        """Scrub a test report's traceback, captured output and properties in place."""
+        if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason) must stay a tuple
+            path, line, reason = report.longrepr
+            report.longrepr = (path, line, self.scrub(reason))
+        elif report.longrepr is not None and self.leaks(str(report.longrepr)):
+            report.longrepr = self.scrub(str(report.longrepr))
+        report.sections = [(name, self.scrub(body)) for name, body in report.sections]
+        report.user_properties = [
+            (name, self.scrub(value) if isinstance(value, str) else value)
+            for name, value in report.user_properties
+        ]
+
+    def scrub_file(self, path: Path) -> bool:
+        """Last line of defence for a written report; True if it had to change anything."""
+        if not path.is_file():
+            return False
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        clean = self.scrub(text)
+        if clean != text:
+            path.write_text(clean, encoding="utf-8", errors="surrogateescape")
+        return clean != text

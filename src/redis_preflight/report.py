@@ -1,0 +1,62 @@
+"""Where the reports go, the header every output starts with, and the closing summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from redis_preflight.redact import Redactor
+from redis_preflight.run import PreflightRun
+from redis_preflight.summary import Summary
+
+
+def reports_of(directory: Path) -> tuple[Path, Path, Path]:
+    return directory / "report.html", directory / "junit.xml", directory / "summary.json"
+
+
+def header_lines(run: PreflightRun) -> list[str]:
+    served = f" [ephemeral: {run.provider}]" if run.provider else ""
+    thresholds = ", ".join(f"{name} {value}" for name, value in run.thresholds().items())
+    return [
+        f"redis-preflight target: {run.target.redacted}{served}",
+        f"profile: {run.profile} ({run.profile_reason}); read-only: {not run.settings.allow_write}",
+        f"thresholds: {thresholds}",
+    ]
+
+
+class ReportWriter:
+    """Registered as a plugin: collects results, writes summary.json, sets the exit code."""
+
+    def __init__(self, summary: Summary, redactor: Redactor, outputs: list[Path]) -> None:
+        self.summary = summary
+        self.redactor = redactor
+        self.outputs = outputs
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.summary.add(report)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        session.exitstatus = self.summary.exit_status(session.exitstatus)
+        if not hasattr(session.config, "workerinput"):
+            self.summary.write(self.outputs[-1])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # html and junit are written after our sessionfinish: scrub them last.
+        for path in self.outputs:
+            if self.redactor.scrub_file(path):
+                print(f"redis-preflight: redacted a secret found in {path}")
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        tr = terminalreporter
+        verdict = self.summary.verdict.upper()
+        tr.section(f"redis-preflight verdict: {verdict}", green=verdict == "PASS", red=verdict != "PASS")
+        for check in self.summary.findings():
+            tr.line(f"[{check.severity}] {check.area}: {check.message}  ({check.id})")
+        blocking = len(self.summary.gating())
+        advisory = len(self.summary.findings()) - blocking
+        tr.line(f"{blocking} gating finding(s), {advisory} advisory; target {self.summary.target}")
+        for path in self.outputs:
+            tr.line(f"report: {path}")

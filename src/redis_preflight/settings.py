@@ -1,0 +1,77 @@
+"""The one settings model. Priority: command line > environment > env file > defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from redis_preflight.profiles import Profile
+
+EPHEMERAL = "ephemeral"
+
+
+class SettingsError(ValueError):
+    """A setting with a bad value; the message names the value and where it came from."""
+
+
+def _env(name: str) -> Any:
+    # REDIS_URL and HEALTH_URL are the names the application's own .env already uses.
+    return Field(default=None, validation_alias=AliasChoices(name, f"PREFLIGHT_{name}"))
+
+
+class PreflightSettings(BaseSettings):
+    """Every option of the verifier, whatever feeds it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PREFLIGHT_",
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    redis_url: SecretStr | None = _env("REDIS_URL")
+    profile: Profile | None = None
+    connect_timeout: float = Field(default=5.0, gt=0, le=300)
+    socket_timeout: float = Field(default=5.0, gt=0, le=300)
+    strict: bool = False
+    allow_write: bool = False
+    report_dir: Path = Path("reports")
+
+
+# Command-line option name for each field, to say where a bad value came from.
+CLI_NAMES = {
+    "redis_url": "--redis-url",
+    "profile": "--profile",
+    "connect_timeout": "--connect-timeout",
+    "socket_timeout": "--socket-timeout",
+    "strict": "--strict",
+    "allow_write": "--allow-write",
+    "report_dir": "--report-dir",
+}
+
+
+def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettings:
+    """Build the settings once; a bad value raises SettingsError naming its source."""
+    given = {name: value for name, value in cli.items() if value is not None}
+    try:
+        return PreflightSettings(_env_file=env_file, **given)  # type: ignore[call-arg]
+    except ValidationError as e:
+        error = e.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        shown = "***" if "url" in field.lower() else repr(error.get("input"))
+        where = _source(field, given, env_file)
+        raise SettingsError(f"invalid {field} {shown} from {where}: {error['msg']}") from None
+
+
+def _source(field: str, given: dict[str, Any], env_file: Path | None) -> str:
+    name = field.removeprefix("PREFLIGHT_").lower()
+    if name in given:
+        return f"the command line ({CLI_NAMES.get(name, name)})"
+    for env_name in (name.upper(), f"PREFLIGHT_{name.upper()}"):
+        if env_name in os.environ:
+            return f"the environment ({env_name})"
+    return f"the env file ({env_file})" if env_file else "the defaults"

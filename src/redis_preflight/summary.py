@@ -1,0 +1,100 @@
+"""summary.json, the verdict, and the exit code a pipeline trusts."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from redis_preflight.findings import is_result
+from redis_preflight.profiles import Severity
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    area: str
+    severity: str
+    outcome: str
+    message: str
+
+
+@dataclass
+class Summary:
+    """Collects one result per check and writes the machine-readable summary."""
+
+    target: str
+    profile: str
+    strict: bool
+    checks: list[CheckResult] = field(default_factory=list)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _clock: float = field(default_factory=time.monotonic)
+
+    def add(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if "outcome" not in props or not is_result(report):
+            return
+        self.checks.append(
+            CheckResult(
+                id=report.nodeid,
+                area=str(props["area"]),
+                severity=str(props["severity"]),
+                outcome=str(props["outcome"]),
+                message=str(props["message"]),
+            )
+        )
+
+    def gating(self) -> list[CheckResult]:
+        """The findings that fail the gate: blocking ones, and advisory ones with --strict."""
+        return [
+            check
+            for check in self.checks
+            if check.outcome in ("failed", "error")
+            and (self.strict or check.severity == Severity.BLOCKING)
+        ]
+
+    def findings(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.outcome in ("failed", "error")]
+
+    @property
+    def verdict(self) -> str:
+        return "fail" if self.gating() else "pass"
+
+    def exit_status(self, pytest_status: int) -> int:
+        """Advisory findings alone do not fail the gate; every other pytest code keeps its meaning."""
+        if pytest_status == pytest.ExitCode.TESTS_FAILED and not self.gating():
+            return pytest.ExitCode.OK
+        return pytest_status
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "profile": self.profile,
+            "started": self.started.isoformat(timespec="seconds"),
+            "duration_s": round(time.monotonic() - self._clock, 3),
+            "verdict": self.verdict,
+            "strict": self.strict,
+            "checks": [asdict(check) for check in self.checks],
+        }
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def write_usage_error(path: Path, message: str) -> None:
+    """A run that could not start still leaves a summary that says why."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "target": None,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "verdict": "error",
+        "error": message,
+        "checks": [],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

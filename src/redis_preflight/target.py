@@ -1,0 +1,128 @@
+"""The Redis target: a URL parsed and validated before any traffic, shown only redacted."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from pydantic import SecretStr
+
+SCHEMES = ("redis", "rediss", "unix")
+DEFAULT_PORT = 6379
+
+
+class TargetError(ValueError):
+    """A URL that cannot name a Redis server; the message names the bad part."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the verifier connects and as whom; the password never leaves as text."""
+
+    scheme: str
+    host: str = ""
+    port: int = DEFAULT_PORT
+    db: int = 0
+    username: str | None = None
+    password: SecretStr | None = None
+    socket_path: str = ""
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "rediss"
+
+    @property
+    def is_unix(self) -> bool:
+        return self.scheme == "unix"
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.is_unix or self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def address(self) -> str:
+        """host:port (or the socket path): safe in test ids and logs."""
+        if self.is_unix:
+            return self.socket_path
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def redacted(self) -> str:
+        """The URL as shown everywhere: `redis://user:***@host:6379/0`."""
+        user = self.username or ""
+        secret = ":***" if self.password is not None else ""
+        userinfo = f"{user}{secret}@" if (user or secret) else ""
+        if self.is_unix:
+            return f"unix://{userinfo}{self.socket_path}?db={self.db}"
+        return f"{self.scheme}://{userinfo}{self.address}/{self.db}"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every spelling of the password a report must never contain."""
+        if self.password is None or not self.password.get_secret_value():
+            return ()
+        plain = self.password.get_secret_value()
+        return tuple(dict.fromkeys((plain, quote(plain, safe=""))))
+
+    def __str__(self) -> str:
+        return self.redacted
+
+
+def parse_target(url: str) -> Target:
+    """Parse and validate a Redis URL; raise TargetError naming the bad part."""
+    url = url.strip()
+    if not url:
+        raise TargetError("the URL is empty")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise TargetError(f"bad port: {e} (use a number from 1 to 65535)") from e
+    if parts.scheme not in SCHEMES:
+        shown = parts.scheme or "(none)"
+        raise TargetError(
+            f"unsupported scheme {shown!r}: use redis://, rediss:// (TLS) or unix://"
+        )
+    username = unquote(parts.username) if parts.username else None
+    password = SecretStr(unquote(parts.password)) if parts.password is not None else None
+    query = parse_qs(parts.query)
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise TargetError("unix:// URL has no socket path (unix:///path/to/redis.sock)")
+        if "password" in query:
+            password = SecretStr(query["password"][0])
+        return Target(
+            scheme="unix",
+            socket_path=parts.path,
+            db=_db_index(query.get("db", ["0"])[0]),
+            username=username,
+            password=password,
+        )
+    if not parts.hostname:
+        raise TargetError("the URL has no host (redis://HOST:6379/0)")
+    if port is not None and not 1 <= port <= 65535:
+        raise TargetError(f"bad port {port}: use a number from 1 to 65535")
+    if port == 0:
+        raise TargetError("bad port 0: use a number from 1 to 65535")
+    db_text = parts.path.lstrip("/") or query.get("db", ["0"])[0]
+    return Target(
+        scheme=parts.scheme,
+        host=parts.hostname,
+        port=port or DEFAULT_PORT,
+        db=_db_index(db_text),
+        username=username or None,
+        password=password,
+    )
+
+
+def _db_index(text: str) -> int:
+    if not text.isdigit():
+        raise TargetError(f"bad db index {text!r}: use a number such as /0")
+    return int(text)
