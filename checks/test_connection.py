@@ -24,8 +24,7 @@ def test_dns_resolves(preflight, reachability, finding):
     assert reachability.failed_stage != "dns", str(reachability.failure)
     resolution = reachability.resolution
     finding.observed(
-        f"{preflight.target.host} -> {', '.join(resolution.addresses)} "
-        f"in {resolution.elapsed_ms:.1f} ms"
+        f"{preflight.target.host} -> {', '.join(resolution.addresses)} in {resolution.elapsed_ms:.1f} ms"
     )
 
 

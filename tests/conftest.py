@@ -71,8 +71,11 @@ class Outcome:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PREFLIGHT_") and k not in ("REDIS_URL", "HEALTH_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PREFLIGHT_") and k not in ("REDIS_URL", "HEALTH_URL")
+    }
     env.update(extra)
     return env
 
@@ -83,11 +86,24 @@ def run_preflight(tmp_path: Path) -> Callable[..., Outcome]:
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Outcome:
         report_dir = tmp_path / "reports"
-        command = [sys.executable, "-m", "redis_preflight.cli", "--report-dir", str(report_dir),
-                   "-p", "no:randomly", *args]
+        command = [
+            sys.executable,
+            "-m",
+            "redis_preflight.cli",
+            "--report-dir",
+            str(report_dir),
+            "-p",
+            "no:randomly",
+            *args,
+        ]
         done = subprocess.run(
-            command, cwd=tmp_path, env=env or clean_env(), capture_output=True, text=True,
-            timeout=timeout, check=False,
+            command,
+            cwd=tmp_path,
+            env=env or clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         return Outcome(done.returncode, done.stdout + done.stderr, report_dir)
 

@@ -21,10 +21,20 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     checks = checks_dir()
     # Our own ini and rootdir: the user's pytest configuration must not leak into the gate.
-    return int(pytest.main(
-        ["-c", str(PACKAGE / "preflight.ini"), "--rootdir", str(checks),
-         "-p", "redis_preflight.plugin", str(checks), *args]
-    ))
+    return int(
+        pytest.main(
+            [
+                "-c",
+                str(PACKAGE / "preflight.ini"),
+                "--rootdir",
+                str(checks),
+                "-p",
+                "redis_preflight.plugin",
+                str(checks),
+                *args,
+            ]
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -61,8 +61,7 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
     if any(isinstance(e, socket.gaierror) for e in chain) or stage == "dns":
         return diagnosis(
             Fault.DNS,
-            f"{target.host!r} has no address; check the host name in REDIS_URL and DNS "
-            "from this machine",
+            f"{target.host!r} has no address; check the host name in REDIS_URL and DNS from this machine",
         )
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "REFUSED" in upper:
         return diagnosis(
@@ -71,9 +70,7 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
             "and firewalls (telnet HOST PORT)",
         )
     if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
-        reason = next(
-            e.verify_message for e in chain if isinstance(e, ssl.SSLCertVerificationError)
-        )
+        reason = next(e.verify_message for e in chain if isinstance(e, ssl.SSLCertVerificationError))
         return diagnosis(
             Fault.TLS_VERIFY,
             f"{reason}; give the server's CA with --tls-ca-file, or fix the certificate",
@@ -128,8 +125,7 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
     if "MAX NUMBER OF CLIENTS" in upper:
         return diagnosis(
             Fault.MAXCLIENTS,
-            "the server refuses new clients; look for a connection leak (CLIENT LIST) "
-            "or raise maxclients",
+            "the server refuses new clients; look for a connection leak (CLIENT LIST) or raise maxclients",
         )
     if "LOADING" in upper:
         return diagnosis(

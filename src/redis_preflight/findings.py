@@ -47,11 +47,12 @@ def severity_of(item: pytest.Item, profile: Profile) -> Severity:
     """`@pytest.mark.severity("advisory", production="blocking")`: default, then per profile."""
     for name, value in reversed(item.user_properties):
         if name == "severity_override":
-            return Severity(value)
+            return Severity(str(value))
     marker = item.get_closest_marker("severity")
     if marker is None:
         return Severity.BLOCKING
-    return Severity(marker.kwargs.get(profile.value, marker.args[0] if marker.args else "blocking"))
+    default = marker.args[0] if marker.args else Severity.BLOCKING
+    return Severity(str(marker.kwargs.get(profile.value, default)))
 
 
 def is_result(report: pytest.TestReport) -> bool:
@@ -60,10 +61,13 @@ def is_result(report: pytest.TestReport) -> bool:
 
 
 def describe(
-    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, target: Target,
+    item: pytest.Item,
+    call: pytest.CallInfo[None],
+    report: pytest.TestReport,
+    target: Target,
     profile: Profile,
 ) -> Outcome:
-    outcome = report.outcome
+    outcome: str = report.outcome
     if report.failed and report.when != "call":
         outcome = "error"
     return Outcome(area_of(item), severity_of(item, profile), outcome, _message(item, call, report, target))
@@ -77,7 +81,7 @@ def _message(
         return _one_line(reason.removeprefix("Skipped: "))
     if report.passed:
         observed = [value for name, value in item.user_properties if name == "observed"]
-        return _one_line(observed[-1]) if observed else "passed"
+        return _one_line(str(observed[-1])) if observed else "passed"
     error = call.excinfo.value if call.excinfo else None
     if isinstance(error, (OSError, redis.RedisError)):
         return classify(error, target).message

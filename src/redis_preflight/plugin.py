@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import pytest
 
@@ -19,37 +19,48 @@ from redis_preflight.summary import Summary, write_usage_error
 from redis_preflight.target import TargetError
 
 BACKSTOP_TIMEOUT_S = 60.0
-OPTIONS = {  # option -> (settings field, type, help)
-    "--redis-url": ("redis_url", str, "Redis URL to verify (redis://, rediss://, unix://) or 'ephemeral'"),
-    "--profile": ("profile", str, "local | remote | production (default: inferred from the host)"),
-    "--connect-timeout": ("connect_timeout", float, "seconds to wait for a TCP connect (default 5)"),
-    "--socket-timeout": ("socket_timeout", float, "seconds to wait for any reply (default 5)"),
-    "--report-dir": ("report_dir", str, "where report.html, junit.xml, summary.json go (default reports)"),
-}
-FLAGS = {"--allow-write": ("allow_write", "allow the set/get round trip on a unique key with a TTL")}
+FLAG = bool  # an option that takes no value
+
+
+class Option(NamedTuple):
+    flag: str
+    field: str  # the PreflightSettings field it feeds
+    kind: type
+    help: str
+
+
+OPTIONS = (
+    Option("--redis-url", "redis_url", str, "Redis URL (redis://, rediss://, unix://) or 'ephemeral'"),
+    Option("--profile", "profile", str, "local | remote | production (default: inferred)"),
+    Option("--connect-timeout", "connect_timeout", float, "seconds for a TCP connect (default 5)"),
+    Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
+    Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
+    Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("redis-preflight")
-    for option, (dest, kind, help_text) in OPTIONS.items():
-        group.addoption(option, dest=f"preflight_{dest}", type=kind, default=None, help=help_text)
-    for option, (dest, help_text) in FLAGS.items():
-        group.addoption(option, dest=f"preflight_{dest}", action="store_const", const=True,
-                        default=None, help=help_text)
-    group.addoption("--env-file", dest="preflight_env_file", default=None,
-                    help="env file to read REDIS_URL and PREFLIGHT_* from (default .env)")
+    for option in OPTIONS:
+        dest = f"preflight_{option.field}"
+        if option.kind is FLAG:
+            group.addoption(option.flag, dest=dest, action="store_const", const=True, help=option.help)
+        else:
+            group.addoption(option.flag, dest=dest, type=option.kind, help=option.help)
+    group.addoption("--env-file", dest="preflight_env_file", help="env file to read (default .env)")
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"area(name): the check's area, one of {', '.join(AREAS)}")
     config.addinivalue_line(
-        "markers", "severity(default, **per_profile): blocking or advisory, e.g. "
-        "severity('advisory', production='blocking')"
+        "markers",
+        "severity(default, **per_profile): blocking or advisory, e.g. "
+        "severity('advisory', production='blocking')",
     )
     if config.option.help or config.option.markers or config.option.showfixtures:
         return
-    cli = {dest: config.getoption(f"preflight_{dest}") for dest, *_ in [*OPTIONS.values(), *FLAGS.values()]}
+    cli = {option.field: config.getoption(f"preflight_{option.field}") for option in OPTIONS}
     cli["strict"] = True if config.getini("strict") else None
     env_file = _env_file(config)
     try:
@@ -68,13 +79,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("timeout", None) is None and not config.getini("timeout"):
         config.option.timeout = BACKSTOP_TIMEOUT_S
     config.pluginmanager.register(fixtures, "redis_preflight.fixtures")
-    writer = ReportWriter(summary, config.stash[stash.REDACTOR], [Path(config.option.htmlpath),
-                          Path(config.option.xmlpath), summary_json])
+    writer = ReportWriter(
+        summary,
+        config.stash[stash.REDACTOR],
+        [Path(config.option.htmlpath), Path(config.option.xmlpath), summary_json],
+    )
     config.pluginmanager.register(writer, "redis_preflight.report")
 
 
 def _env_file(config: pytest.Config) -> Path | None:
-    given = config.getoption("preflight_env_file")
+    given: str | None = config.getoption("preflight_env_file")
     base = config.invocation_params.dir
     if given is None:
         default = base / ".env"
@@ -105,8 +119,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
         run = stash.run(session.config)
         session.config.stash[metadata_key].update(
-            {"Target": run.target.redacted, "Profile": f"{run.profile} ({run.profile_reason})",
-             **{k.capitalize(): v for k, v in run.thresholds().items()}}
+            {
+                "Target": run.target.redacted,
+                "Profile": f"{run.profile} ({run.profile_reason})",
+                **{k.capitalize(): v for k, v in run.thresholds().items()},
+            }
         )
 
 
@@ -126,8 +143,12 @@ def pytest_runtest_makereport(
     run = stash.run(config)
     if is_result(report) and not any(name == "outcome" for name, _ in item.user_properties):
         result = describe(item, call, report, run.target, run.profile)
-        properties = [("area", result.area), ("severity", result.severity),
-                      ("outcome", result.outcome), ("message", result.message)]
+        properties = [
+            ("area", result.area),
+            ("severity", result.severity),
+            ("outcome", result.outcome),
+            ("message", result.message),
+        ]
         item.user_properties.extend(properties)
         report.user_properties.extend(properties)
     config.stash[stash.REDACTOR].scrub_report(report)

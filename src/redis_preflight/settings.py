@@ -30,6 +30,7 @@ class PreflightSettings(BaseSettings):
         env_prefix="PREFLIGHT_",
         extra="ignore",
         populate_by_name=True,
+        env_ignore_empty=True,
         frozen=True,
     )
 

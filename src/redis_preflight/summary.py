@@ -54,8 +54,7 @@ class Summary:
         return [
             check
             for check in self.checks
-            if check.outcome in ("failed", "error")
-            and (self.strict or check.severity == Severity.BLOCKING)
+            if check.outcome in ("failed", "error") and (self.strict or check.severity == Severity.BLOCKING)
         ]
 
     def findings(self) -> list[CheckResult]:
@@ -90,7 +89,7 @@ class Summary:
 def write_usage_error(path: Path, message: str) -> None:
     """A run that could not start still leaves a summary that says why."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {
+    document: dict[str, Any] = {
         "target": None,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "verdict": "error",

@@ -87,9 +87,7 @@ def parse_target(url: str) -> Target:
         raise TargetError(f"bad port: {e} (use a number from 1 to 65535)") from e
     if parts.scheme not in SCHEMES:
         shown = parts.scheme or "(none)"
-        raise TargetError(
-            f"unsupported scheme {shown!r}: use redis://, rediss:// (TLS) or unix://"
-        )
+        raise TargetError(f"unsupported scheme {shown!r}: use redis://, rediss:// (TLS) or unix://")
     username = unquote(parts.username) if parts.username else None
     password = SecretStr(unquote(parts.password)) if parts.password is not None else None
     query = parse_qs(parts.query)
