@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from redis_preflight.banner import banner_html
 from redis_preflight.redact import Redactor
 from redis_preflight.run import PreflightRun
 from redis_preflight.summary import Summary
@@ -48,6 +49,10 @@ class ReportWriter:
         for path in self.outputs:
             if self.redactor.scrub_file(path):
                 print(f"redis-preflight: redacted a secret found in {path}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[str]) -> None:
+        prefix.extend(banner_html(self.summary))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         tr = terminalreporter
