@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,23 @@ class ReportWriter:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list[str]) -> None:
         prefix.extend(banner_html(self.summary))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[2:2] = [
+            '<th class="sortable" data-column-type="area">Area</th>',
+            '<th class="sortable" data-column-type="severity">Severity</th>',
+            "<th>Message</th>",
+        ]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        properties = dict(report.user_properties)
+        cells[2:2] = [
+            f'<td class="col-area">{escape(str(properties.get("area", "")))}</td>',
+            f'<td class="col-severity">{escape(str(properties.get("severity", "")))}</td>',
+            f'<td class="col-message">{escape(str(properties.get("message", "")))}</td>',
+        ]
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         tr = terminalreporter
