@@ -6,8 +6,10 @@ import pytest
 import redis
 
 from redis_preflight import stash
+from redis_preflight.census import Census, PatternCensus
 from redis_preflight.findings import Finding
 from redis_preflight.probes.connection import Reachability, ServerIdentity, identify
+from redis_preflight.probes.keys import take_census
 from redis_preflight.run import PreflightRun
 
 
@@ -40,3 +42,16 @@ def server_identity(redis_client: redis.Redis) -> ServerIdentity:
 def finding(request: pytest.FixtureRequest) -> Finding:
     """Lets a check say what it observed, shown when it passes."""
     return Finding(request.node)
+
+
+# --- keys area ---
+@pytest.fixture(scope="session")
+def census(redis_client: redis.Redis, preflight: PreflightRun) -> Census:
+    """The key census, taken once per run within the run's bounds."""
+    return take_census(redis_client, preflight.contract, preflight.census_bounds)
+
+
+@pytest.fixture
+def pattern_census(census: Census, pattern: str) -> PatternCensus:
+    """The census of the pattern a parametrized keys check is about."""
+    return census.pattern(pattern)

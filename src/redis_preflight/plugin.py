@@ -9,6 +9,7 @@ from typing import NamedTuple
 import pytest
 
 from redis_preflight import fixtures, stash
+from redis_preflight.contract import ContractError
 from redis_preflight.findings import AREAS, area_of, describe, is_result
 from redis_preflight.local_server import LocalServerError
 from redis_preflight.redact import Redactor
@@ -36,6 +37,14 @@ OPTIONS = (
     Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
     Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
     Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
+    # keys area: the key census and its contract
+    Option("--key-sample", "key_sample", int, "keys examined per pattern (default 1000)"),
+    Option("--scan-budget", "scan_budget", float, "seconds the key census may scan (default 10)"),
+    Option("--full-scan", "full_scan", FLAG, "examine every key: no sample, no time budget"),
+    Option("--max-ops-per-sec", "max_ops_per_sec", int, "throttle the key census (default: none)"),
+    Option("--max-value-bytes", "max_value_bytes", int, "never fetch a larger value (default 1 MiB)"),
+    Option("--contract", "contract", str, "key contract: module[:NAME] or file.py[:NAME] exposing CONTRACT"),
+    Option("--key-policies", "key_policies", str, 'JSON: {"rate_limit": {"max_ttl": 7200}, ...}'),
 )
 
 
@@ -65,7 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     env_file = _env_file(config)
     try:
         run = prepare(cli, env_file)
-    except (SettingsError, TargetError, LocalServerError) as e:
+    except (SettingsError, TargetError, LocalServerError, ContractError) as e:
         write_usage_error(_report_dir(config, cli.get("report_dir")) / "summary.json", str(e))
         raise pytest.UsageError(str(e)) from None
     config.stash[stash.RUN] = run

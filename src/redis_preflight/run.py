@@ -10,7 +10,9 @@ from typing import Any
 
 import redis
 
+from redis_preflight.census import Bounds
 from redis_preflight.client import open_client
+from redis_preflight.contract import Contract, load_contract
 from redis_preflight.ephemeral import start_ephemeral
 from redis_preflight.probes.connection import Reachability, reach
 from redis_preflight.profiles import BUDGETS, Budgets, Profile, infer_profile
@@ -33,12 +35,26 @@ class PreflightRun:
     on_close: Callable[[], None] | None = None
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
+    contract: Contract = field(init=False)
 
     def __post_init__(self) -> None:
         if self.settings.profile is not None:
             self.profile, self.profile_reason = self.settings.profile, "chosen"
         else:
             self.profile, self.profile_reason = infer_profile(self.target)
+        # Loaded before any traffic: a broken contract is a usage error, not a failed check.
+        self.contract = load_contract(self.settings.contract, self.settings.key_policies)
+
+    @property
+    def census_bounds(self) -> Bounds:
+        settings = self.settings
+        return Bounds(
+            key_sample=settings.key_sample,
+            scan_budget_s=settings.scan_budget,
+            full_scan=settings.full_scan,
+            max_ops_per_sec=settings.max_ops_per_sec,
+            max_value_bytes=settings.max_value_bytes,
+        )
 
     @property
     def budgets(self) -> Budgets:
@@ -59,6 +75,7 @@ class PreflightRun:
             "socket timeout": f"{self.settings.socket_timeout:g} s",
             "latency p50 budget": f"{self.budgets.latency_p50_ms:g} ms",
             "latency p99 budget": f"{self.budgets.latency_p99_ms:g} ms",
+            "key census": self.census_bounds.describe(),
         }
 
     def close(self) -> None:

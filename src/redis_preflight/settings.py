@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from redis_preflight.contract import KeyPolicy
 from redis_preflight.profiles import Profile
 
 EPHEMERAL = "ephemeral"
@@ -42,6 +44,23 @@ class PreflightSettings(BaseSettings):
     allow_write: bool = False
     report_dir: Path = Path("reports")
 
+    # --- keys area: the key census and its contract ---
+    key_sample: int = Field(default=1000, ge=1)
+    scan_budget: float = Field(default=10.0, gt=0)
+    full_scan: bool = False
+    max_ops_per_sec: int | None = Field(default=None, gt=0)
+    max_value_bytes: int = Field(default=1 << 20, ge=1)
+    contract: str | None = None
+    key_policies: Annotated[dict[str, KeyPolicy], NoDecode] = Field(default_factory=dict)
+
+    @field_validator("key_policies", mode="before")
+    @classmethod
+    def _policies_from_json(cls, value: Any) -> Any:
+        # Given as JSON on the command line and in the environment alike.
+        return json.loads(value) if isinstance(value, str) else value
+
+    # --- end of the keys area ---
+
 
 # Command-line option name for each field, to say where a bad value came from.
 CLI_NAMES = {
@@ -52,6 +71,14 @@ CLI_NAMES = {
     "strict": "--strict",
     "allow_write": "--allow-write",
     "report_dir": "--report-dir",
+    # keys area
+    "key_sample": "--key-sample",
+    "scan_budget": "--scan-budget",
+    "full_scan": "--full-scan",
+    "max_ops_per_sec": "--max-ops-per-sec",
+    "max_value_bytes": "--max-value-bytes",
+    "contract": "--contract",
+    "key_policies": "--key-policies",
 }
 
 

@@ -1,0 +1,65 @@
+"""Keys: every pattern of the key contract keeps its value shape and its TTL policy."""
+
+import pytest
+from pytest_html import extras as html
+
+from redis_preflight.census import Rule
+from redis_preflight.key_findings import (
+    bounds,
+    broken,
+    census_line,
+    cut_short,
+    examined,
+    no_keys,
+    parametrize_patterns,
+    ttl_spread,
+    unmatched,
+)
+from redis_preflight.keys_report import census_table, ttl_picture, violations_table
+
+pytestmark = pytest.mark.area("keys")
+
+
+def pytest_generate_tests(metafunc):
+    parametrize_patterns(metafunc)
+
+
+def skip_without_keys(census, pattern_census):
+    reason = no_keys(census, pattern_census)
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.mark.severity("advisory")
+def test_census(census, finding, extras):
+    extras.append(html.html(census_table(census)))
+    assert census.complete or census.bounds.full_scan, cut_short(census)
+    finding.observed(census_line(census))
+
+
+def test_shape(census, pattern_census, finding, extras):
+    skip_without_keys(census, pattern_census)
+    extras.append(html.html(violations_table(pattern_census)))
+    assert not pattern_census.failures(Rule.SHAPE), broken(census, pattern_census, Rule.SHAPE)
+    finding.observed(f"{examined(census, pattern_census)}: every value keeps the shape")
+
+
+def test_ttl(census, pattern_census, finding, extras):
+    skip_without_keys(census, pattern_census)
+    extras.append(html.html(ttl_picture(pattern_census)))
+    assert not pattern_census.failures(Rule.TTL), broken(census, pattern_census, Rule.TTL)
+    finding.observed(f"{examined(census, pattern_census)}: all have a TTL ({ttl_spread(pattern_census)})")
+
+
+def test_ttl_bounds(census, pattern_census, finding):
+    skip_without_keys(census, pattern_census)
+    if bounds(pattern_census) is None:
+        pytest.skip(f"the contract sets no TTL bound for {pattern_census.name}")
+    assert not pattern_census.failures(Rule.TTL_BOUNDS), broken(census, pattern_census, Rule.TTL_BOUNDS)
+    finding.observed(f"{examined(census, pattern_census)}: TTLs {bounds(pattern_census)}")
+
+
+@pytest.mark.severity("advisory")
+def test_unmatched_keys(census, finding):
+    assert not census.unmatched, unmatched(census)
+    finding.observed(f"all {census.scanned:,} scanned keys match a pattern of the contract")

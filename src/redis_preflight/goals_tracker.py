@@ -1,0 +1,109 @@
+"""The AI Goals Tracker V2 key contract, the default (seed document, "Estructura de Keys en Redis").
+
+It is also the model for a contract of your own: a module that exposes `CONTRACT`, given to
+`--contract`. Models are strict, so a number sent as a string is a violation, not a coercion.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from redis_preflight.contract import Contract, KeyPattern, TtlPolicy
+
+
+def _ip_address(text: str) -> str:
+    # pydantic's IPvAnyAddress parses in Python (ipaddress), the C library is 10x faster.
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+    except OSError:
+        raise ValueError("value is not a valid IPv4 or IPv6 address") from None
+    return text
+
+
+IpAddress = Annotated[str, AfterValidator(_ip_address)]
+
+
+class UserSession(BaseModel):
+    """`user_session:{user_id}`"""
+
+    model_config = ConfigDict(strict=True)
+
+    connection_id: str
+    current_goal_id: UUID | None
+    current_task_id: UUID | None
+    mood_score: Annotated[float, Field(ge=0, le=1)]
+    last_activity: AwareDatetime
+
+
+class WsConnection(BaseModel):
+    """`ws_connections:{connection_id}`"""
+
+    model_config = ConfigDict(strict=True)
+
+    user_id: UUID
+    connected_at: AwareDatetime
+    ip: IpAddress
+
+
+class GoalState(BaseModel):
+    """`goal_state:{execution_id}`: LangGraph's state for one goal execution."""
+
+    model_config = ConfigDict(strict=True)
+
+    goal_id: UUID
+    user_id: UUID
+    current_node: str
+    state_data: dict[str, Any]
+    history: list[Any]
+
+
+RateLimitCounter = Annotated[int, Field(strict=True, ge=0)]
+
+CONTRACT = Contract(
+    patterns=(
+        KeyPattern(
+            name="user_session",
+            prefix="user_session:",
+            value=UserSession,
+            ttl=TtlPolicy(max_ttl=timedelta(days=7)),
+        ),
+        KeyPattern(
+            name="ws_connections",
+            prefix="ws_connections:",
+            value=WsConnection,
+            ttl=TtlPolicy(max_ttl=timedelta(hours=24)),
+        ),
+        KeyPattern(
+            name="goal_state",
+            prefix="goal_state:",
+            value=GoalState,
+            ttl=TtlPolicy(required=False),
+        ),
+        KeyPattern(
+            name="blacklist",
+            prefix="blacklist:",
+            value=Literal[b"1"],
+            encoding="raw",
+            ttl=TtlPolicy(
+                covers_jwt_exp=True,
+                why="a blacklist key without TTL is memory that never comes back; one that expires "
+                "before its token makes the revoked token valid again",
+            ),
+            secret_in_name=True,
+        ),
+        KeyPattern(
+            name="rate_limit",
+            prefix="rate_limit:",
+            value=RateLimitCounter,
+            ttl=TtlPolicy(
+                max_ttl=timedelta(hours=1),
+                why="without a TTL the user stays rate-limited forever",
+            ),
+        ),
+    )
+)

@@ -1,0 +1,45 @@
+"""Key names as reports show them: printable, bounded, and with secrets masked.
+
+Key names come from other people's servers and may hold anything: HTML, newlines, terminal
+escapes, invalid UTF-8, tokens. Everything that names a key in a finding goes through here.
+"""
+
+from __future__ import annotations
+
+SHOWN_CHARS = 80
+SECRET_SHOWN_CHARS = 6
+NO_PREFIX = "(no ':' in the name)"
+
+
+def printable(raw: bytes) -> str:
+    """UTF-8 where it is, `\\xNN` where it is not, and escapes for every non-printable character."""
+    text = raw.decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def shown(key: bytes, secret_from: int | None = None) -> str:
+    """`key` as a report shows it; with `secret_from`, the bytes after it are masked.
+
+    A masked key keeps its first characters and length, enough to find it, not to use it:
+    `blacklist:eyJhbG...(43 chars)`.
+    """
+    if secret_from is not None:
+        secret = key[secret_from:]
+        head = printable(key[:secret_from]) + printable(secret[:SECRET_SHOWN_CHARS])
+        return f"{head}...({len(secret)} chars)"
+    text = printable(key)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[: SHOWN_CHARS - 20]}...({len(key)} bytes)"
+
+
+def prefix_of(key: bytes) -> bytes:
+    """The group an unmatched key is counted in: its name up to the first colon."""
+    colon = key.find(b":")
+    return key[: colon + 1] if colon >= 0 else b""
+
+
+def shown_prefix(prefix: bytes) -> str:
+    return f"{shown(prefix)}*" if prefix else NO_PREFIX

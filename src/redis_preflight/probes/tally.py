@@ -1,0 +1,225 @@
+"""One pattern's census in progress: the contract's rules applied page by page, in flat memory.
+
+The census feeds a tally whole pages (lists of keys and replies), so the per-key work stays in
+list comprehensions and C builtins; a million keys must not cost a million Python calls each.
+"""
+
+from __future__ import annotations
+
+import binascii
+import math
+import re
+from bisect import bisect_right
+from collections import Counter
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import from_json
+
+from redis_preflight.census import Bounds, Example, PatternCensus, Violation, duration
+from redis_preflight.contract import KeyPattern
+from redis_preflight.keynames import shown
+
+EXAMPLES = 5
+MEMORY_SAMPLE = 20
+BINS_PER_E = 50.0  # TTL histogram resolution: bins 2% wide, so the median is within 1%
+JWT_TOLERANCE_MS = 2000  # the application rounds the TTL it sets to whole seconds
+BUCKETS = (  # (upper bound in seconds, label) for the TTL picture
+    (60, "< 1 min"),
+    (600, "1-10 min"),
+    (3600, "10 min-1 h"),
+    (6 * 3600, "1-6 h"),
+    (86400, "6-24 h"),
+    (7 * 86400, "1-7 d"),
+    (30 * 86400, "7-30 d"),
+    (math.inf, ">= 30 d"),
+)
+_BUCKET_EDGES = [edge for edge, _ in BUCKETS]
+_QUOTED = re.compile(r"`[^`]*`")
+_B64URL = bytes.maketrans(b"-_", b"+/")
+
+
+def jwt_exp(token: bytes) -> int | None:
+    """The `exp` claim of a JWT, read without verifying the signature; None if not a JWT."""
+    parts = token.split(b".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = from_json(binascii.a2b_base64(parts[1].translate(_B64URL) + b"=="))
+    except ValueError:
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return int(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+
+
+def _kind_of(error: Any, raw: bytes) -> tuple[str, str]:
+    """The violation kind and reason of a value's first validation error; never its content."""
+    field = ".".join(str(part) for part in error["loc"][1:])
+    message = _QUOTED.sub("`...`", str(error["msg"]))
+    if error["type"] == "json_invalid":
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return "not_utf8", f"invalid UTF-8 at byte {e.start}"
+        return "invalid_json", message
+    if error["type"] == "missing":
+        return "missing_field", f"{field}: field required"
+    if error["type"] == "extra_forbidden":
+        return "extra_field", f"{field}: not in the contract"
+    return "mistyped_field", f"{field or 'value'}: {message}"
+
+
+class Tally:
+    """What the census learns about one pattern; `freeze()` gives the frozen result."""
+
+    def __init__(self, pattern: KeyPattern, bounds: Bounds) -> None:
+        self.pattern = pattern
+        self.prefix = pattern.prefix.encode()
+        self.secret_from = len(self.prefix) if pattern.secret_in_name else None
+        max_ttl = pattern.ttl.max_ttl
+        self.max_ttl_ms = int(max_ttl.total_seconds() * 1000) if max_ttl is not None else None
+        self.limit = None if bounds.full_scan else bounds.key_sample
+        self.cap = bounds.max_value_bytes
+        self.validator = pattern.validator()
+        self.seen = self.chosen = self.examined = self.with_ttl = 0
+        self.ttl_min: int | None = None
+        self.ttl_max: int | None = None
+        self.ttl_bins: Counter[int] = Counter()
+        self.types: Counter[str] = Counter()
+        self.memory: list[int] = []
+        self.memory_asked = 0
+        self.memory_note = ""
+        self.counts: Counter[str] = Counter()
+        self.examples: dict[str, list[Example]] = {}
+
+    def choose(self, keys: list[bytes]) -> list[bytes]:
+        """Count the keys SCAN returned; the ones still within the sample are examined."""
+        self.seen += len(keys)
+        if self.limit is not None:
+            keys = keys[: max(0, self.limit - self.chosen)]
+        self.chosen += len(keys)
+        return keys
+
+    def add(self, kind: str, key: bytes, reason: str) -> None:
+        self.counts[kind] += 1
+        examples = self.examples.setdefault(kind, [])
+        if len(examples) < EXAMPLES:
+            examples.append(Example(shown(key, self.secret_from), reason))
+
+    def judge_meta(
+        self, keys: list[bytes], pttls: list[int], lengths: list[Any], now_ms: int
+    ) -> tuple[list[bytes], list[int], list[bytes]]:
+        """TTL rules and value sizes; returns the strings to fetch, their sizes, the other keys."""
+        present = [(k, t, n) for k, t, n in zip(keys, pttls, lengths, strict=True) if t != -2]
+        self.examined += len(present)
+        ttls = [t for _, t, _ in present if t >= 0]
+        self._count_ttls(ttls)
+        for key, _, _ in (p for p in present if p[1] == -1):
+            self.add("no_ttl", key, "no expiry set: the key lives until deleted")
+        self._judge_ttl_bounds(present, now_ms)
+        fetch = [(k, n) for k, _, n in present if n.__class__ is int and n <= self.cap]
+        for key, _, size in (p for p in present if p[2].__class__ is int and p[2] > self.cap):
+            self.add("oversized", key, f"{size:,} bytes, over the {self.cap:,}-byte cap (--max-value-bytes)")
+        others = [k for k, _, n in present if n.__class__ is not int]
+        return [k for k, _ in fetch], [n for _, n in fetch], others
+
+    def _count_ttls(self, ttls: list[int]) -> None:
+        if not ttls:
+            return
+        self.with_ttl += len(ttls)
+        low, high = min(ttls), max(ttls)
+        self.ttl_min = low if self.ttl_min is None else min(low, self.ttl_min)
+        self.ttl_max = high if self.ttl_max is None else max(high, self.ttl_max)
+        # All C callables: no Python frame per key.
+        self.ttl_bins.update(map(int, map(BINS_PER_E.__mul__, map(math.log1p, ttls))))
+
+    def _judge_ttl_bounds(self, present: list[tuple[bytes, int, Any]], now_ms: int) -> None:
+        limit = self.max_ttl_ms
+        if limit is not None:
+            for key, ttl, _ in (p for p in present if p[1] > limit):
+                self.add("ttl_over_max", key, f"TTL {duration(ttl / 1000)}, above {duration(limit / 1000)}")
+        if not self.pattern.ttl.covers_jwt_exp:
+            return
+        start = len(self.prefix)
+        for key, ttl, _ in present:
+            exp = jwt_exp(key[start:]) if ttl >= 0 else None
+            if exp is not None and ttl + JWT_TOLERANCE_MS < exp * 1000 - now_ms:
+                left = exp - now_ms / 1000
+                self.add(
+                    "ttl_under_jwt_exp",
+                    key,
+                    f"TTL {duration(ttl / 1000)} but the token expires in {duration(left)}: "
+                    "once the key expires the revoked token is accepted again",
+                )
+
+    def judge_values(self, keys: list[bytes], values: list[bytes | None]) -> None:
+        """Validate fetched values against the pattern's type; one violation per key at most."""
+        kept = [(k, v) for k, v in zip(keys, values, strict=True) if v is not None]  # None: deleted
+        try:
+            self.validator.validate_python([v for _, v in kept])
+        except ValidationError as e:
+            first: dict[int, Any] = {}
+            for error in e.errors(include_url=False, include_input=False, include_context=False):
+                first.setdefault(int(error["loc"][0]), error)
+            for index, error in first.items():
+                key, value = kept[index]
+                kind, reason = _kind_of(error, value)
+                self.add(kind, key, reason)
+
+    def judge_types(self, keys: list[bytes], types: list[Any]) -> None:
+        for key, kind in zip(keys, types, strict=True):
+            name = kind.decode() if isinstance(kind, bytes) else "unknown"
+            if name != "none":
+                self.types[name] += 1
+                self.add("wrong_type", key, f"a {name}, not a string")
+
+    def note_memory(self, usages: list[Any]) -> None:
+        for usage in usages:
+            if isinstance(usage, int):
+                self.memory.append(usage)
+            elif not self.memory_note:
+                self.memory_note = f"MEMORY USAGE refused ({str(usage).splitlines()[0][:80]})"
+
+    def freeze(self, complete: bool, scale: float) -> PatternCensus:
+        """The result; `scale` extrapolates counts when the scan stopped before the end."""
+        strings = self.examined - sum(self.types.values())
+        types = ((("string", strings),) if strings else ()) + tuple(self.types.most_common())
+        return PatternCensus(
+            name=self.pattern.name,
+            glob=self.pattern.glob,
+            policy=self.pattern.ttl,
+            seen=self.seen,
+            count=self.seen if complete else round(self.seen * scale),
+            counted=complete,
+            examined=self.examined,
+            with_ttl=self.with_ttl,
+            ttl_min_s=None if self.ttl_min is None else self.ttl_min / 1000,
+            ttl_median_s=self._median_s(),
+            ttl_max_s=None if self.ttl_max is None else self.ttl_max / 1000,
+            ttl_buckets=self._buckets(),
+            types=types,
+            memory_per_key=sum(self.memory) / len(self.memory) if self.memory else None,
+            memory_note=self.memory_note or f"MEMORY USAGE of {len(self.memory)} keys",
+            violations=tuple(
+                Violation(kind, n, tuple(self.examples[kind])) for kind, n in self.counts.most_common()
+            ),
+        )
+
+    def _median_s(self) -> float | None:
+        if self.ttl_min is None or self.ttl_max is None:
+            return None
+        half, running = self.with_ttl / 2, 0
+        for index in sorted(self.ttl_bins):
+            running += self.ttl_bins[index]
+            if running >= half:
+                centre_ms = math.expm1((index + 0.5) / BINS_PER_E)
+                return min(max(centre_ms, self.ttl_min), self.ttl_max) / 1000
+        return self.ttl_max / 1000
+
+    def _buckets(self) -> tuple[tuple[str, int], ...]:
+        counts = [0] * len(BUCKETS)
+        for index, count in self.ttl_bins.items():
+            seconds = math.expm1((index + 0.5) / BINS_PER_E) / 1000
+            counts[bisect_right(_BUCKET_EDGES, seconds)] += count
+        labelled = tuple((label, n) for (_, label), n in zip(BUCKETS, counts, strict=True))
+        return (("no TTL", self.counts["no_ttl"]), *labelled)
