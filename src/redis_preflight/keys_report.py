@@ -14,17 +14,18 @@ from redis_preflight.probes.tally import BUCKETS
 
 BAR_WIDTH, GAP, CHART_HEIGHT, LABELS_HEIGHT = 58, 6, 110, 34
 BLUE, RED, ORANGE = "#2e86c1", "#c0392b", "#e67e22"
-STYLE = "border-collapse:collapse;font-size:12px;margin:6px 0"
-CELL = "border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top"
+STYLE = (
+    "<style>table.preflight-keys{border-collapse:collapse;font-size:12px;margin:6px 0}"
+    ".preflight-keys th,.preflight-keys td{border:1px solid #ccc;padding:2px 6px;text-align:left;"
+    "vertical-align:top}</style>"
+)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     """`rows` hold HTML already escaped; headers are plain text."""
-    head = "".join(f'<th style="{CELL}">{escape(h)}</th>' for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f'<td style="{CELL}">{cell}</td>' for cell in row) + "</tr>" for row in rows
-    )
-    return f'<table style="{STYLE}"><tr>{head}</tr>{body}</table>'
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f'{STYLE}<table class="preflight-keys"><tr>{head}</tr>{body}</table>'
 
 
 def _count(pattern: PatternCensus) -> str:

@@ -109,7 +109,7 @@ class _Census:
         while True:
             fetching = self._take(fetches)
             # While the measured page still has values to ask for, nothing new is started.
-            scanning = not fetches and self.cursor is not None and self._within_budget()
+            scanning = not fetches and self.cursor is not None and (not self.scanned or self._within_budget())
             measuring = [] if fetches else chosen
             if not (fetching or scanning or measuring):
                 return

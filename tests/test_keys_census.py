@@ -1,0 +1,133 @@
+"""The census against real servers: its bounds, its throttle, its reads only, its value cap."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+from keys_servers import BIG, STATE, document
+
+from redis_preflight.census import Bounds
+from redis_preflight.goals_tracker import CONTRACT
+from redis_preflight.probes.keys import take_census
+from redis_preflight.samples import seed
+
+# What the census may send: reads and introspection only, never KEYS, never a write.
+READS = {"dbsize", "scan", "pttl", "strlen", "mget", "type", "memory|usage"}
+HANDSHAKE_AND_TEST = {"select", "config|resetstat", "info"}
+
+
+@pytest.fixture(scope="module")
+def census_redis(redis_factory):
+    return redis_factory()
+
+
+def fresh(server, db: int) -> redis.Redis:
+    """A db of the module's server, with the server's command statistics reset."""
+    r = redis.Redis(port=server.port, db=db, socket_timeout=5, protocol=2)
+    r.config_resetstat()
+    return r
+
+
+def calls(r: redis.Redis) -> dict[str, int]:
+    stats = r.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(s["calls"]) for name, s in stats.items() if s["calls"]}
+
+
+def many_sessions(r: redis.Redis, count: int) -> None:
+    with r.pipeline(transaction=False) as pipe:
+        for n in range(count):
+            pipe.set(f"user_session:{n}", b"{}", ex=3600)
+        pipe.execute()
+
+
+def test_sample_bounds_what_is_examined(census_redis):
+    r = fresh(census_redis, 1)
+    many_sessions(r, 3000)
+    r.config_resetstat()
+    census = take_census(r, CONTRACT, Bounds(key_sample=100))
+    sessions = census.pattern("user_session")
+    assert (sessions.seen, sessions.count, sessions.counted) == (3000, 3000, True)
+    assert sessions.examined == 100
+    assert sessions.failures("shape") == 100  # `{}` misses every field
+    seen = calls(r)
+    assert seen["pttl"] == seen["strlen"] == 100  # the server saw no more than asked
+    assert seen["mget"] <= 2
+    assert set(seen) - HANDSHAKE_AND_TEST <= READS
+
+
+def test_full_scan_examines_everything_and_writes_nothing(census_redis):
+    r = fresh(census_redis, 2)
+    seed(r, users=300)
+    before = r.dbsize()
+    r.config_resetstat()
+    census = take_census(r, CONTRACT, Bounds(key_sample=10, full_scan=True))
+    assert census.complete
+    assert census.scanned == before == census.examined == 1500
+    assert all(p.violations == () for p in census.patterns)
+    assert set(calls(r)) - HANDSHAKE_AND_TEST <= READS
+    assert r.dbsize() == before
+    memory = census.pattern("user_session")
+    assert memory.memory_per_key is not None
+    assert memory.memory_per_key > 100
+    assert memory.memory_note == "MEMORY USAGE of 20 keys"
+
+
+def test_big_value_is_measured_not_fetched(census_redis):
+    r = fresh(census_redis, 3)
+    r.set("goal_state:huge", document(STATE, history=["x" * BIG]), ex=3600)
+    r.set("goal_state:small", document(STATE), ex=3600)
+    sent_before = r.info("stats")["total_net_output_bytes"]
+    census = take_census(r, CONTRACT, Bounds())
+    sent = r.info("stats")["total_net_output_bytes"] - sent_before
+    assert sent < 64 * 1024, f"the server sent {sent:,} bytes: the big value was fetched"
+    (violation,) = census.pattern("goal_state").violations
+    assert violation.kind == "oversized"
+    assert violation.examples[0].key == "goal_state:huge"
+    assert violation.examples[0].reason.endswith("bytes, over the 1,048,576-byte cap (--max-value-bytes)")
+
+
+def test_time_budget_stops_the_scan_and_estimates(census_redis):
+    r = fresh(census_redis, 4)
+    many_sessions(r, 20_000)
+    census = take_census(r, CONTRACT, Bounds(scan_budget_s=1e-6))
+    sessions = census.pattern("user_session")
+    assert not census.complete
+    assert 0 < census.scanned < 20_000
+    assert not sessions.counted
+    assert sessions.count == pytest.approx(20_000, rel=0.01)  # all keys are sessions: scale is exact
+
+
+def test_throttle_keeps_the_rate_under_the_limit(census_redis):
+    r = fresh(census_redis, 5)
+    many_sessions(r, 1500)
+    r.config_resetstat()
+    started = time.monotonic()
+    take_census(r, CONTRACT, Bounds(max_ops_per_sec=4000, full_scan=True))
+    elapsed = time.monotonic() - started
+    commands = sum(n for name, n in calls(r).items() if name in READS)
+    mget_keys = 1500  # each key an MGET asks for counts as one operation
+    operations = commands - calls(r)["mget"] + mget_keys
+    # A slow machine can only lower the rate; the throttle must keep it under the limit.
+    assert operations / elapsed <= 4000 * 1.05, f"{operations} operations in {elapsed:.2f} s"
+
+
+def test_memory_usage_refused_is_noted(redis_factory):
+    server = redis_factory("user default on nopass ~* &* +@all -memory")
+    r = redis.Redis(port=server.port, socket_timeout=5, protocol=2)
+    seed(r, users=2)
+    census = take_census(r, CONTRACT, Bounds())
+    sessions = census.pattern("user_session")
+    assert sessions.memory_per_key is None
+    assert sessions.memory_note.startswith("MEMORY USAGE refused (")
+    assert sessions.violations == ()
+
+
+def test_keys_deleted_mid_census_are_not_violations(census_redis):
+    r = fresh(census_redis, 6)
+    seed(r, users=50)
+    r.set("user_session:short-lived", document(STATE), px=1)
+    time.sleep(0.01)
+    census = take_census(r, CONTRACT, Bounds(full_scan=True))
+    assert census.pattern("user_session").violations == ()

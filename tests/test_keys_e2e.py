@@ -1,0 +1,201 @@
+"""The keys area end to end: the real suite against real servers seeded with each defect."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from keys_servers import (
+    EXPECTED_A,
+    EXPECTED_B,
+    Expected,
+    client,
+    report_extras,
+    run_suite,
+    seed_defects_a,
+    seed_defects_b,
+)
+
+from redis_preflight.samples import seed
+
+PATTERNS = ("user_session", "ws_connections", "goal_state", "blacklist", "rate_limit")
+KEYS_CHECKS = {
+    f"{check}[{pattern}]" for check in ("test_shape", "test_ttl", "test_ttl_bounds") for pattern in PATTERNS
+} | {"test_census", "test_unmatched_keys"}
+
+
+@pytest.fixture(scope="module")
+def keys_redis(redis_factory):
+    return redis_factory()
+
+
+def db_url(server, db: int) -> str:
+    return f"redis://127.0.0.1:{server.port}/{db}"
+
+
+@pytest.fixture(scope="module")
+def defect_runs(keys_redis, tmp_path_factory):
+    """One run of the suite per defect keyspace (db 1 and db 2 of one server)."""
+    runs = {}
+    for name, db, seeder in (("a", 1, seed_defects_a), ("b", 2, seed_defects_b)):
+        seeder(client(db_url(keys_redis, db)))
+        report_dir = tmp_path_factory.mktemp(f"defects-{name}") / "reports"
+        runs[name] = run_suite(report_dir, "--redis-url", db_url(keys_redis, db), "-k", "test_keys")
+    return runs
+
+
+def keys_results(outcome) -> dict[str, dict]:
+    return {c["id"].split("::")[-1]: c for c in outcome.summary["checks"] if c["area"] == "keys"}
+
+
+def test_valid_keyspace_passes(run_preflight, keys_redis):
+    seed(client(db_url(keys_redis, 0)), users=4)
+    outcome = run_preflight("--redis-url", db_url(keys_redis, 0))
+    assert outcome.returncode == 0, outcome.output
+    results = keys_results(outcome)
+    assert set(results) == KEYS_CHECKS
+    skipped = {name for name, c in results.items() if c["outcome"] == "skipped"}
+    assert skipped == {"test_ttl_bounds[goal_state]"}
+    assert all(c["outcome"] == "passed" for name, c in results.items() if name not in skipped)
+    assert results["test_shape[user_session]"]["message"] == (
+        "examined 4 of 4 user_session keys (DBSIZE 20): every value keeps the shape"
+    )
+    assert "until the token's exp" in results["test_ttl_bounds[blacklist]"]["message"]
+    assert results["test_ttl[goal_state]"]["severity"] == "advisory"
+    assert results["test_ttl[blacklist]"]["severity"] == "blocking"
+    assert results["test_census"]["message"].startswith("scanned 20 keys (DBSIZE 20), examined 20 in ")
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [("a", e) for e in EXPECTED_A] + [("b", e) for e in EXPECTED_B],
+    ids=[f"a-{e.check}" for e in EXPECTED_A] + [f"b-{e.check}" for e in EXPECTED_B],
+)
+def test_defect_is_found_by_its_check(defect_runs, run: str, expected: Expected):
+    result = keys_results(defect_runs[run])[expected.check]
+    assert (result["outcome"], result["severity"]) == ("failed", expected.severity), result
+    assert expected.words in result["message"], result["message"]
+
+
+@pytest.mark.parametrize(("run", "expected"), [("a", EXPECTED_A), ("b", EXPECTED_B)])
+def test_defects_fail_nothing_else(defect_runs, run, expected):
+    outcome = defect_runs[run]
+    assert outcome.returncode == 1, outcome.output
+    failed = {name for name, c in keys_results(outcome).items() if c["outcome"] == "failed"}
+    assert failed == {e.check for e in expected}
+    assert not [c for c in outcome.summary["checks"] if c["outcome"] == "error"]
+
+
+def test_jwt_message_names_both_lives(defect_runs):
+    message = keys_results(defect_runs["a"])["test_ttl_bounds[blacklist]"]["message"]
+    assert re.search(
+        r"blacklist:eyJhbG\.\.\.\(\d+ chars\): TTL [\d.]+ s but the token expires in 2 h", message
+    )
+
+
+def test_report_shows_census_ttl_picture_and_masked_keys(defect_runs):
+    extras = report_extras(defect_runs["a"].report_dir)
+    assert "<p>Key census of the whole keyspace (DBSIZE 22) in " in extras
+    assert extras.count('<svg xmlns="http://www.w3.org/2000/svg"') == 5  # a TTL picture per pattern
+    assert "<title>TTL of the 5 examined user_session:* keys</title>" in extras
+    assert "<td>1-7 d</td>" not in extras
+    assert re.search(r"<code>blacklist:eyJhbG\.\.\.\(\d+ chars\)</code>: TTL", extras)
+    assert "src=" not in extras
+    assert "http" not in extras.replace("http://www.w3.org/2000/svg", "")
+    token_start = "blacklist:eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+    for path in defect_runs["a"].report_dir.iterdir():
+        assert token_start not in path.read_text(), f"an unmasked token in {path.name}"
+
+
+HOSTILE_KEYS = (
+    b"user_session:<script>document.title='PWNED'</script>",
+    b"user_session:<img src=x onerror=\"document.title='PWNED'\">",
+    b"user_session:line\nbreak\r\x1b[31m\x00\xff",
+)
+
+
+def test_hostile_key_names_are_shown_escaped(run_preflight, keys_redis):
+    r = client(db_url(keys_redis, 3))
+    for key in HOSTILE_KEYS:
+        r.set(key, b"not json", ex=60)
+    r.set(b"<b>bold</b>:x", b"1")
+    outcome = run_preflight("--redis-url", db_url(keys_redis, 3))
+    message = keys_results(outcome)["test_shape[user_session]"]["message"]
+    assert "invalid JSON x3" in message
+    assert "\n" not in message
+    extras = report_extras(outcome.report_dir)
+    assert "<script" not in extras
+    assert "<img" not in extras
+    assert "<b>" not in extras
+    assert "&lt;script&gt;document.title=&#x27;PWNED&#x27;&lt;/script&gt;" in extras
+    assert "&lt;img src=x onerror=&quot;document.title=&#x27;PWNED&#x27;&quot;&gt;" in extras
+    assert r"user_session:line\nbreak\r\x1b[31m\x00\xff" in extras
+    assert "&lt;b&gt;bold&lt;/b&gt;:* 1" in extras
+
+
+def test_contract_of_your_own(run_preflight, keys_redis, tmp_path: Path):
+    contract = tmp_path / "invoices_contract.py"
+    contract.write_text(
+        "from datetime import timedelta\n"
+        "from pydantic import BaseModel, ConfigDict\n"
+        "from redis_preflight.contract import KeyPattern, TtlPolicy\n"
+        "from redis_preflight.goals_tracker import CONTRACT as TRACKER\n"
+        "class Invoice(BaseModel):\n"
+        "    model_config = ConfigDict(strict=True)\n"
+        "    total_cents: int\n"
+        "CONTRACT = TRACKER.plus(\n"
+        "    KeyPattern(name='invoice', prefix='invoice:', value=Invoice,\n"
+        "               ttl=TtlPolicy(max_ttl=timedelta(days=30))))\n"
+    )
+    r = client(db_url(keys_redis, 4))
+    r.set("invoice:1", b'{"total_cents": 100}', ex=3600)
+    r.set("invoice:2", b'{"total_cents": "100"}', ex=3600)
+    r.set("rate_limit:u1", b"3", ex=7000)
+    outcome = run_preflight(
+        "--redis-url",
+        db_url(keys_redis, 4),
+        "--contract",
+        str(contract),
+        "--key-policies",
+        '{"rate_limit": {"max_ttl": 7200}}',
+    )
+    results = keys_results(outcome)
+    assert results["test_shape[invoice]"]["outcome"] == "failed"
+    assert "total_cents: Input should be a valid integer" in results["test_shape[invoice]"]["message"]
+    assert results["test_ttl_bounds[rate_limit]"]["outcome"] == "passed"
+    assert "at most 2 h" in results["test_ttl_bounds[rate_limit]"]["message"]
+    assert results["test_shape[user_session]"]["outcome"] == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--contract", "no_such_module_here"), "contract 'no_such_module_here' (--contract) failed to load"),
+        (
+            ("--contract", "redis_preflight.samples"),
+            "has no CONTRACT of type redis_preflight.contract.Contract",
+        ),
+        (
+            ("--key-policies", '{"sessions": {"ttl": "advisory"}}'),
+            "key policy for unknown pattern 'sessions'",
+        ),
+        (("--key-policies", "{not json"), "invalid key_policies '{not json' from the command line"),
+        (("--key-sample", "0"), "invalid key_sample 0 from the command line (--key-sample)"),
+    ],
+)
+def test_bad_contract_settings_are_usage_errors(run_preflight, keys_redis, args, words):
+    outcome = run_preflight("--redis-url", db_url(keys_redis, 0), *args)
+    assert outcome.returncode == 4, outcome.output
+    assert words in outcome.output
+    assert "Traceback" not in outcome.output
+    assert outcome.summary["verdict"] == "error"
+
+
+def test_user_without_scan_gets_a_noperm_diagnosis(run_preflight, redis_factory):
+    server = redis_factory("user default on nopass ~* &* +@all -scan")
+    outcome = run_preflight("--redis-url", server.url, "-k", "test_keys")
+    census = keys_results(outcome)["test_census"]
+    assert census["outcome"] == "error"
+    assert census["message"].startswith("NOPERM at 127.0.0.1:")
+    assert "Traceback" not in census["message"]
