@@ -12,7 +12,7 @@ from redis_preflight.contract import ContractError, KeyPolicy, load_contract
 from redis_preflight.goals_tracker import CONTRACT
 from redis_preflight.keynames import shown, shown_prefix
 from redis_preflight.keys_report import ttl_picture, violations_table
-from redis_preflight.probes.keys import _gaps, _successor
+from redis_preflight.probes.pages import Sorter, gaps, successor
 from redis_preflight.probes.tally import jwt_exp
 from redis_preflight.samples import jwt, sample_keyspace
 
@@ -117,7 +117,7 @@ def test_duration_words():
 
 
 @pytest.mark.parametrize(
-    ("low", "high", "claimed", "gaps"),
+    ("low", "high", "claimed", "expected"),
     [
         (0, 10, [], [(0, 10)]),
         (0, 10, [(2, 4), (6, 8)], [(0, 2), (4, 6), (8, 10)]),
@@ -125,14 +125,26 @@ def test_duration_words():
         (0, 10, [(5, 8), (6, 7)], [(0, 5), (8, 10)]),
     ],
 )
-def test_gaps_between_claimed_ranges(low, high, claimed, gaps):
-    assert _gaps(low, high, claimed) == gaps
+def test_gaps_between_claimed_ranges(low, high, claimed, expected):
+    assert gaps(low, high, claimed) == expected
 
 
 def test_successor_bounds_a_prefix():
-    assert _successor(b"user_session:") == b"user_session;"
-    assert _successor(b"a\xff") == b"b"
-    assert _successor(b"\xff\xff") == b""
+    assert successor(b"user_session:") == b"user_session;"
+    assert successor(b"a\xff") == b"b"
+    assert successor(b"\xff\xff") == b""
+
+
+def test_sorter_longest_prefix_wins():
+    sorter = Sorter({b"app:": "app", b"app:session:": "session", b"\xff": "high"})
+    page = [b"app:session:1", b"app:2", b"app:session:", b"apq", b"other", b"\xff\x00", b"app:"]
+    groups, unmatched = sorter.sort(page)
+    assert dict(groups) == {
+        "session": [b"app:session:", b"app:session:1"],
+        "app": [b"app:", b"app:2"],
+        "high": [b"\xff\x00"],
+    }
+    assert unmatched == [b"apq", b"other"]
 
 
 def test_report_escapes_examples():

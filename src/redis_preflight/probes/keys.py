@@ -1,17 +1,19 @@
 """The key census: SCAN the keyspace once and examine each pattern's keys against the contract.
 
-Every round trip carries three stages of work: the values (MGET) of the page measured in the
-previous round, the next SCAN page, and PTTL/STRLEN of the page scanned in the previous round.
-The server answers in that order, so the client judges the values while the server is still
-scanning and measuring. Memory stays flat: one page of keys and one MGET reply at a time.
+Work goes in rounds, one write and its replies each. A round asks for the values (MGET) of the
+page measured in the round before, the next SCAN page, and PTTL/STRLEN of the page scanned in
+the round before. The client reads a round's replies, sends the next round at once, and only
+then judges what it read: validation runs while the server works. Memory stays flat: a few
+pages of keys and at most ROUND_VALUE_BYTES of values at a time.
 """
 
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import redis
@@ -20,14 +22,17 @@ from redis.exceptions import ResponseError
 from redis_preflight.census import Bounds, Census
 from redis_preflight.contract import Contract
 from redis_preflight.keynames import prefix_of, shown_prefix
-from redis_preflight.probes.resp import RespPipe, command, each, mget, pttl_strlen
+from redis_preflight.probes.pages import Sorter
+from redis_preflight.probes.resp import RespPipe, bulks, command, each, mget, pttl_strlen
 from redis_preflight.probes.tally import MEMORY_SAMPLE, Tally
 
-SCAN_COUNT = 1000  # SCAN COUNT 1000 answers in about 2 ms on a loaded 1M-key server
+SCAN_COUNT = 500  # SCAN COUNT 500 answers in about a millisecond on a busy 1M-key server
 MGET_BYTES = 2 << 20  # one MGET reply at most
-ROUND_VALUE_BYTES = 16 << 20  # values one round trip may ask for: the server buffers them
+ROUND_VALUE_BYTES = 16 << 20  # values one round may ask for: the server buffers them
 MAX_PREFIXES = 50  # unmatched prefixes counted apart; the rest are "other prefixes"
 OTHER_PREFIXES = "(other prefixes)"
+
+Verdict = Callable[[], None]  # a judgement of replies already read, run while the server works
 
 
 def take_census(client: redis.Redis, contract: Contract, bounds: Bounds) -> Census:
@@ -43,26 +48,36 @@ def take_census(client: redis.Redis, contract: Contract, bounds: Bounds) -> Cens
 
 
 @dataclass
+class _Group:
+    """The keys of one pattern in one SCAN page, chosen for examination."""
+
+    tally: Tally
+    keys: list[bytes]
+    bulks: list[bytes]  # the keys encoded once, for PTTL, STRLEN and MGET alike
+
+
+@dataclass
 class _Fetch:
-    """Values, types or memory of some keys of one pattern: one request of a round trip."""
+    """Values, types or memory of some keys of one pattern: one request of a round."""
 
     tally: Tally
     verb: str
     keys: list[bytes]
+    bulks: list[bytes] | None = None
     size: int = 0
 
     def payload(self) -> bytes:
-        if self.verb == "values":
-            return mget(self.keys)
+        if self.bulks is not None:
+            return mget(self.bulks)
         return each((b"TYPE",) if self.verb == "types" else (b"MEMORY", b"USAGE"), self.keys)
 
-    def receive(self, pipe: RespPipe) -> None:
+    def receive(self, pipe: RespPipe) -> Verdict:
         if self.verb == "values":
-            self.tally.judge_values(self.keys, _ok(pipe.read()))
-        elif self.verb == "types":
-            self.tally.judge_types(self.keys, [_ok(reply) for reply in pipe.read_many(len(self.keys))])
-        else:
-            self.tally.note_memory(pipe.read_many(len(self.keys)))
+            return partial(self.tally.judge_values, self.keys, _ok(pipe.read()))
+        replies = pipe.read_many(len(self.keys))
+        if self.verb == "types":
+            return partial(self.tally.judge_types, self.keys, [_ok(reply) for reply in replies])
+        return partial(self.tally.note_memory, replies)
 
 
 def _ok(reply: Any) -> Any:
@@ -76,8 +91,7 @@ class _Census:
         self.pipe = pipe
         self.bounds = bounds
         self.tallies = [Tally(pattern, bounds) for pattern in contract.patterns]
-        longest_first = sorted(self.tallies, key=lambda tally: -len(tally.prefix))
-        self.ranges = [(tally, _successor(tally.prefix)) for tally in longest_first]
+        self.sorter = Sorter({tally.prefix: tally for tally in self.tallies})
         self.unmatched: Counter[bytes | None] = Counter()
         rate = bounds.max_ops_per_sec
         # Throttled, a round carries about a thirtieth of a second's worth of commands.
@@ -104,29 +118,36 @@ class _Census:
         )
 
     def _rounds(self) -> None:
-        chosen: list[tuple[Tally, list[bytes]]] = []
+        chosen: list[_Group] = []
         fetches: deque[_Fetch] = deque()
+        verdicts: list[Verdict] = []
         while True:
             fetching = self._take(fetches)
             # While the measured page still has values to ask for, nothing new is started.
             scanning = not fetches and self.cursor is not None and (not self.scanned or self._within_budget())
             measuring = [] if fetches else chosen
             if not (fetching or scanning or measuring):
-                return
-            parts = [fetch.payload() for fetch in fetching]
-            if scanning:
-                parts.append(command(b"SCAN", self.cursor or b"0", b"COUNT", self.scan_count))
-            parts += [pttl_strlen(keys) for _, keys in measuring]
-            self._throttle(sum(len(f.keys) for f in fetching) + 1 + sum(2 * len(k) for _, k in measuring))
-            self.pipe.send(b"".join(parts))
-            for fetch in fetching:
-                fetch.receive(self.pipe)
+                break
+            self._send(fetching, scanning, measuring)
+            for verdict in verdicts:
+                verdict()
+            verdicts = [fetch.receive(self.pipe) for fetch in fetching]
             page = self._scan_reply() if scanning else None
             if measuring:
-                fetches.extend(self._measure(measuring))
+                fetches.extend(self._measure(measuring, verdicts))
                 chosen = []
             if page is not None:
                 chosen = self._choose(page)
+        for verdict in verdicts:
+            verdict()
+
+    def _send(self, fetching: list[_Fetch], scanning: bool, measuring: list[_Group]) -> None:
+        parts = [fetch.payload() for fetch in fetching]
+        if scanning:
+            parts.append(command(b"SCAN", self.cursor or b"0", b"COUNT", self.scan_count))
+        parts += [pttl_strlen(group.bulks) for group in measuring]
+        self._throttle(sum(len(f.keys) for f in fetching) + 1 + sum(2 * len(g.keys) for g in measuring))
+        self.pipe.send(b"".join(parts))
 
     def _take(self, fetches: deque[_Fetch]) -> list[_Fetch]:
         taken: list[_Fetch] = []
@@ -152,83 +173,63 @@ class _Census:
         self.scanned += len(keys)
         return list(keys)
 
-    def _choose(self, page: list[bytes]) -> list[tuple[Tally, list[bytes]]]:
-        """Sort a SCAN page into patterns, longest prefix first; count the unmatched keys.
+    def _choose(self, page: list[bytes]) -> list[_Group]:
+        """Sort a SCAN page into patterns; the keys within each sample are examined."""
+        groups, unmatched = self.sorter.sort(page)
+        for key in unmatched:
+            prefix: bytes | None = prefix_of(key)
+            if prefix not in self.unmatched and len(self.unmatched) >= MAX_PREFIXES:
+                prefix = None
+            self.unmatched[prefix] += 1
+        chosen = [(tally, tally.choose(keys)) for tally, keys in groups]
+        return [_Group(tally, keys, bulks(keys)) for tally, keys in chosen if keys]
 
-        Sorted, each prefix's keys are one slice found by bisection: no Python loop per key.
-        """
-        page.sort()
-        claimed: list[tuple[int, int]] = []
-        chosen: list[tuple[Tally, list[bytes]]] = []
-        for tally, after in self.ranges:
-            low = bisect_left(page, tally.prefix)
-            high = bisect_left(page, after, low) if after else len(page)
-            keys = [key for start, end in _gaps(low, high, claimed) for key in page[start:end]]
-            claimed = sorted([*claimed, (low, high)])
-            keys = tally.choose(keys)
-            if keys:
-                chosen.append((tally, keys))
-        for start, end in _gaps(0, len(page), claimed):
-            for key in page[start:end]:
-                self._unmatched(key)
-        return chosen
-
-    def _unmatched(self, key: bytes) -> None:
-        prefix: bytes | None = prefix_of(key)
-        if prefix not in self.unmatched and len(self.unmatched) >= MAX_PREFIXES:
-            prefix = None
-        self.unmatched[prefix] += 1
-
-    def _measure(self, measuring: list[tuple[Tally, list[bytes]]]) -> list[_Fetch]:
-        """Judge PTTL/STRLEN replies; plan the values, types and memory to ask for next."""
+    def _measure(self, measuring: list[_Group], verdicts: list[Verdict]) -> list[_Fetch]:
+        """Read PTTL/STRLEN replies, plan the values, types and memory to ask for next."""
         fetches: list[_Fetch] = []
         now_ms = int(time.time() * 1000)
-        for tally, keys in measuring:
-            replies = self.pipe.read_many(2 * len(keys))
-            pttls, lengths = [_ok(r) for r in replies[0::2]], replies[1::2]
-            for error in (r for r in lengths if isinstance(r, ResponseError)):
-                if not str(error).startswith("WRONGTYPE"):
-                    raise error
-            strings, sizes, others = tally.judge_meta(keys, pttls, lengths, now_ms)
-            fetches += _chunks(tally, strings, sizes)
+        for group in measuring:
+            replies = self.pipe.read_many(2 * len(group.keys))
+            pttls, lengths = replies[0::2], replies[1::2]
+            _raise_errors(pttls, lengths)
+            verdicts.append(partial(group.tally.judge_ttls, group.keys, pttls, now_ms))
+            fetch, others = group.tally.plan(group.keys, lengths)
+            if len(fetch) == len(group.keys):
+                keys, bulk_keys, sizes = group.keys, group.bulks, lengths
+            else:
+                keys, bulk_keys = [group.keys[i] for i in fetch], [group.bulks[i] for i in fetch]
+                sizes = [lengths[i] for i in fetch]
+            fetches += _chunks(group.tally, keys, bulk_keys, sizes)
             if others:
-                fetches.append(_Fetch(tally, "types", others))
-            wanted = MEMORY_SAMPLE - tally.memory_asked
-            if wanted > 0 and strings:
-                tally.memory_asked += len(strings[:wanted])
-                fetches.append(_Fetch(tally, "memory", strings[:wanted]))
+                fetches.append(_Fetch(group.tally, "types", others))
+            wanted = MEMORY_SAMPLE - group.tally.memory_asked
+            if wanted > 0 and keys:
+                group.tally.memory_asked += len(keys[:wanted])
+                fetches.append(_Fetch(group.tally, "memory", keys[:wanted]))
         return fetches
 
 
-def _chunks(tally: Tally, keys: list[bytes], sizes: list[int]) -> list[_Fetch]:
+def _raise_errors(pttls: list[Any], lengths: list[Any]) -> None:
+    """PTTL must answer for every key; STRLEN may only say WRONGTYPE (a hash, a list, ...)."""
+    if set(map(type, pttls)) != {int}:
+        raise next(r for r in pttls if isinstance(r, ResponseError))
+    if set(map(type, lengths)) != {int}:
+        for error in (r for r in lengths if isinstance(r, ResponseError)):
+            if not str(error).startswith("WRONGTYPE"):
+                raise error
+
+
+def _chunks(tally: Tally, keys: list[bytes], bulk_keys: list[bytes], sizes: list[int]) -> list[_Fetch]:
     """MGETs of the keys, none asking for more than MGET_BYTES (unless one value alone does)."""
+    total = sum(sizes)
+    if total <= MGET_BYTES:
+        return [_Fetch(tally, "values", keys, bulk_keys, total)] if keys else []
     chunks: list[_Fetch] = []
     start = total = 0
     for index, size in enumerate(sizes):
         if index > start and total + size > MGET_BYTES:
-            chunks.append(_Fetch(tally, "values", keys[start:index], total))
+            chunks.append(_Fetch(tally, "values", keys[start:index], bulk_keys[start:index], total))
             start, total = index, 0
         total += size
-    if keys:
-        chunks.append(_Fetch(tally, "values", keys[start:], total))
+    chunks.append(_Fetch(tally, "values", keys[start:], bulk_keys[start:], total))
     return chunks
-
-
-def _successor(prefix: bytes) -> bytes:
-    """The smallest name after every name that starts with `prefix` (b"" if there is none)."""
-    stripped = prefix.rstrip(b"\xff")
-    return stripped[:-1] + bytes([stripped[-1] + 1]) if stripped else b""
-
-
-def _gaps(low: int, high: int, claimed: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of [low, high) outside the sorted, nested-or-disjoint `claimed` ranges."""
-    gaps = []
-    for start, end in claimed:
-        if end <= low or start >= high:
-            continue
-        if start > low:
-            gaps.append((low, start))
-        low = max(low, end)
-    if low < high:
-        gaps.append((low, high))
-    return gaps

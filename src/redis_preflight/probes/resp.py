@@ -8,6 +8,7 @@ the replies with hiredis directly costs well under one.
 from __future__ import annotations
 
 import socket
+from itertools import chain, repeat
 from typing import Any
 
 import hiredis
@@ -17,7 +18,8 @@ from redis.exceptions import ConnectionError, ResponseError
 READ_CHUNK = 1 << 18
 _INCOMPLETE = object()  # hiredis' default, False, equals the reply 0 and would stop iter()
 _BULK = b"$%d\r\n%b\r\n"
-_PTTL_STRLEN = b"*2\r\n$4\r\nPTTL\r\n$%d\r\n%b\r\n*2\r\n$6\r\nSTRLEN\r\n$%d\r\n%b\r\n"
+_PTTL = b"*2\r\n$4\r\nPTTL\r\n"
+_STRLEN = b"*2\r\n$6\r\nSTRLEN\r\n"
 
 
 def command(*args: bytes | int) -> bytes:
@@ -25,13 +27,18 @@ def command(*args: bytes | int) -> bytes:
     return b"*%d\r\n" % len(parts) + b"".join([_BULK % (len(part), part) for part in parts])
 
 
-def pttl_strlen(keys: list[bytes]) -> bytes:
+def bulks(keys: list[bytes]) -> list[bytes]:
+    """Each key as a RESP bulk string, built once and reused by every command about it."""
+    return [_BULK % (len(k), k) for k in keys]
+
+
+def pttl_strlen(bulk_keys: list[bytes]) -> bytes:
     """PTTL and STRLEN of every key, in that order: two replies per key."""
-    return b"".join([_PTTL_STRLEN % (len(k), k, len(k), k) for k in keys])
+    return b"".join(chain.from_iterable(zip(repeat(_PTTL), bulk_keys, repeat(_STRLEN), bulk_keys)))
 
 
-def mget(keys: list[bytes]) -> bytes:
-    return b"*%d\r\n$4\r\nMGET\r\n" % (len(keys) + 1) + b"".join([_BULK % (len(k), k) for k in keys])
+def mget(bulk_keys: list[bytes]) -> bytes:
+    return b"*%d\r\n$4\r\nMGET\r\n" % (len(bulk_keys) + 1) + b"".join(bulk_keys)
 
 
 def each(verb: tuple[bytes, ...], keys: list[bytes]) -> bytes:

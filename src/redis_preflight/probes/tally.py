@@ -11,6 +11,7 @@ import math
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -106,22 +107,36 @@ class Tally:
         if len(examples) < EXAMPLES:
             examples.append(Example(shown(key, self.secret_from), reason))
 
-    def judge_meta(
-        self, keys: list[bytes], pttls: list[int], lengths: list[Any], now_ms: int
-    ) -> tuple[list[bytes], list[int], list[bytes]]:
-        """TTL rules and value sizes; returns the strings to fetch, their sizes, the other keys."""
-        present = [(k, t, n) for k, t, n in zip(keys, pttls, lengths, strict=True) if t != -2]
-        self.examined += len(present)
-        ttls = [t for _, t, _ in present if t >= 0]
+    def plan(self, keys: list[bytes], lengths: list[Any]) -> tuple[Sequence[int], list[bytes]]:
+        """Which keys to fetch (strings within the cap) and which are of another type.
+
+        The usual page, all strings within the cap, costs one C-level max() of the lengths.
+        """
+        try:
+            if max(lengths) <= self.cap:  # TypeError when some key is not a string
+                return range(len(keys)), []
+        except TypeError:
+            pass
+        strings = [i for i, n in enumerate(lengths) if n.__class__ is int]
+        for i in (i for i in strings if lengths[i] > self.cap):
+            reason = f"{lengths[i]:,} bytes, over the {self.cap:,}-byte cap (--max-value-bytes)"
+            self.add("oversized", keys[i], reason)
+        others = [k for k, n in zip(keys, lengths, strict=True) if n.__class__ is not int]
+        return [i for i in strings if lengths[i] <= self.cap], others
+
+    def judge_ttls(self, keys: list[bytes], pttls: list[int], now_ms: int) -> None:
+        """The TTL rules of a page; Python looks at single keys only when something is off."""
+        self.examined += len(keys) - pttls.count(-2)  # -2: deleted since SCAN
+        lowest = min(pttls)
+        ttls = [t for t in pttls if t >= 0] if lowest < 0 else pttls
         self._count_ttls(ttls)
-        for key, _, _ in (p for p in present if p[1] == -1):
-            self.add("no_ttl", key, "no expiry set: the key lives until deleted")
-        self._judge_ttl_bounds(present, now_ms)
-        fetch = [(k, n) for k, _, n in present if n.__class__ is int and n <= self.cap]
-        for key, _, size in (p for p in present if p[2].__class__ is int and p[2] > self.cap):
-            self.add("oversized", key, f"{size:,} bytes, over the {self.cap:,}-byte cap (--max-value-bytes)")
-        others = [k for k, _, n in present if n.__class__ is not int]
-        return [k for k, _ in fetch], [n for _, n in fetch], others
+        if lowest == -1:
+            for key in (k for k, t in zip(keys, pttls, strict=True) if t == -1):
+                self.add("no_ttl", key, "no expiry set: the key lives until deleted")
+        if ttls and self.max_ttl_ms is not None and max(ttls) > self.max_ttl_ms:
+            self._over_max(keys, pttls, self.max_ttl_ms)
+        if self.pattern.ttl.covers_jwt_exp:
+            self._jwt_outlives(keys, pttls, now_ms)
 
     def _count_ttls(self, ttls: list[int]) -> None:
         if not ttls:
@@ -133,15 +148,14 @@ class Tally:
         # All C callables: no Python frame per key.
         self.ttl_bins.update(map(int, map(BINS_PER_E.__mul__, map(math.log1p, ttls))))
 
-    def _judge_ttl_bounds(self, present: list[tuple[bytes, int, Any]], now_ms: int) -> None:
-        limit = self.max_ttl_ms
-        if limit is not None:
-            for key, ttl, _ in (p for p in present if p[1] > limit):
+    def _over_max(self, keys: list[bytes], pttls: list[int], limit: int) -> None:
+        for key, ttl in zip(keys, pttls, strict=True):
+            if ttl > limit:
                 self.add("ttl_over_max", key, f"TTL {duration(ttl / 1000)}, above {duration(limit / 1000)}")
-        if not self.pattern.ttl.covers_jwt_exp:
-            return
+
+    def _jwt_outlives(self, keys: list[bytes], pttls: list[int], now_ms: int) -> None:
         start = len(self.prefix)
-        for key, ttl, _ in present:
+        for key, ttl in zip(keys, pttls, strict=True):
             exp = jwt_exp(key[start:]) if ttl >= 0 else None
             if exp is not None and ttl + JWT_TOLERANCE_MS < exp * 1000 - now_ms:
                 left = exp - now_ms / 1000
