@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
-from redis_preflight.census import Census, PatternCensus, duration
-from redis_preflight.key_findings import ttl_spread
+from redis_preflight.census import Census, PatternCensus, Rule, duration
+from redis_preflight.key_findings import rate, ttl_spread
 from redis_preflight.probes.tally import BUCKETS
 
 BAR_WIDTH, GAP, CHART_HEIGHT, LABELS_HEIGHT = 58, 6, 110, 34
@@ -36,6 +36,16 @@ def _share(part: int, whole: int) -> str:
     return f"{part / whole:.1%}" if whole else "-"
 
 
+def _broken_share(pattern: PatternCensus) -> str:
+    """Per rule, the share of examined keys that break it; sampled, with its 95% interval."""
+    said = []
+    for rule in Rule:
+        failures = pattern.failures(rule)
+        if failures:
+            said.append(f"{rule}: {rate(pattern, failures)}")
+    return "; ".join(said) or "none"
+
+
 def census_table(census: Census) -> str:
     """One row per pattern: count, TTL share and spread, types, memory, violations by kind."""
     rows = []
@@ -55,9 +65,11 @@ def census_table(census: Census) -> str:
                 escape(", ".join(f"{name} {n:,}" for name, n in p.types)),
                 memory,
                 escape(", ".join(f"{v.label} {v.count:,}" for v in p.violations) or "none"),
+                escape(_broken_share(p)),
             ]
         )
     headers = ["pattern", "keys", "examined", "with TTL", "TTL", "types", "memory per key", "violations"]
+    headers.append("keys breaking a rule")
     unmatched = ", ".join(f"{escape(prefix)} {count:,}" for prefix, count in census.unmatched) or "none"
     scope = "the whole keyspace" if census.complete else f"{census.scanned:,} of {census.dbsize:,} keys"
     return (
