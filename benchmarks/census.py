@@ -66,7 +66,7 @@ def verifier(port: int, report_dir: Path) -> tuple[int, float, float, int]:
 
 def slow_commands(client: redis.Redis) -> list[str]:
     return [
-        f"{entry['duration'] / 1000:.1f} ms {entry['command']!r}"
+        f"{entry['duration'] / 1000:.1f} ms {entry['command'][:40]!r}"
         for entry in client.slowlog_get(1024)
         if entry["duration"] >= SLOW_US
     ]

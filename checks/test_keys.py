@@ -17,7 +17,13 @@ from redis_preflight.key_findings import (
 )
 from redis_preflight.keys_report import census_table, ttl_picture, violations_table
 
-pytestmark = pytest.mark.area("keys")
+pytestmark = [
+    pytest.mark.area("keys"),
+    # The census runs in a fixture and takes as long as --full-scan needs: the backstop covers
+    # the checks only. Every read of the census has the socket timeout, so a stalled server
+    # still cannot hang the gate.
+    pytest.mark.timeout(func_only=True),
+]
 
 
 def pytest_generate_tests(metafunc):

@@ -16,6 +16,7 @@ from keys_servers import (
     seed_defects_a,
     seed_defects_b,
 )
+from test_report_browser import CHROMIUM, Listener, render, report_requests
 
 from redis_preflight.samples import seed
 
@@ -115,16 +116,21 @@ HOSTILE_KEYS = (
 )
 
 
-def test_hostile_key_names_are_shown_escaped(run_preflight, keys_redis):
+@pytest.fixture(scope="module")
+def hostile_run(keys_redis, tmp_path_factory):
+    """A keyspace whose key names are HTML, script, control characters and invalid UTF-8."""
     r = client(db_url(keys_redis, 3))
     for key in HOSTILE_KEYS:
         r.set(key, b"not json", ex=60)
     r.set(b"<b>bold</b>:x", b"1")
-    outcome = run_preflight("--redis-url", db_url(keys_redis, 3))
-    message = keys_results(outcome)["test_shape[user_session]"]["message"]
+    return run_suite(tmp_path_factory.mktemp("hostile") / "reports", "--redis-url", db_url(keys_redis, 3))
+
+
+def test_hostile_key_names_are_shown_escaped(hostile_run):
+    message = keys_results(hostile_run)["test_shape[user_session]"]["message"]
     assert "invalid JSON x3" in message
     assert "\n" not in message
-    extras = report_extras(outcome.report_dir)
+    extras = report_extras(hostile_run.report_dir)
     assert "<script" not in extras
     assert "<img" not in extras
     assert "<b>" not in extras
@@ -132,6 +138,19 @@ def test_hostile_key_names_are_shown_escaped(run_preflight, keys_redis):
     assert "&lt;img src=x onerror=&quot;document.title=&#x27;PWNED&#x27;&quot;&gt;" in extras
     assert r"user_session:line\nbreak\r\x1b[31m\x00\xff" in extras
     assert "&lt;b&gt;bold&lt;/b&gt;:* 1" in extras
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
+def test_hostile_key_names_stay_text_in_a_browser(hostile_run, tmp_path):
+    trap = Listener(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    try:
+        dom = render(hostile_run.report_dir / "report.html", trap.port, tmp_path, "--dump-dom")
+    finally:
+        trap.close()
+    assert "Key census of the whole keyspace" in dom  # the extras were rendered...
+    assert "PWNED" not in dom.split("</title>")[0]  # ...and no script from a key name ran
+    assert "&lt;script&gt;document.title=" in dom
+    assert report_requests(trap) == []
 
 
 def test_contract_of_your_own(run_preflight, keys_redis, tmp_path: Path):
@@ -199,3 +218,16 @@ def test_user_without_scan_gets_a_noperm_diagnosis(run_preflight, redis_factory)
     assert census["outcome"] == "error"
     assert census["message"].startswith("NOPERM at 127.0.0.1:")
     assert "Traceback" not in census["message"]
+
+
+def test_a_long_census_is_not_cut_by_the_backstop(run_preflight, keys_redis):
+    r = client(db_url(keys_redis, 5))
+    seed(r, users=60)  # 300 keys: about 900 commands, 4.5 s at 200 per second
+    outcome = run_preflight(
+        "--redis-url", db_url(keys_redis, 5), "--max-ops-per-sec", "200", "--full-scan", "--timeout", "2"
+    )
+    assert outcome.returncode == 0, outcome.output
+    census = keys_results(outcome)["test_census"]
+    assert census["outcome"] == "passed"
+    assert census["message"].startswith("scanned 300 keys (DBSIZE 300), examined 300 in ")
+    assert "at most 200 ops/s" in census["message"]

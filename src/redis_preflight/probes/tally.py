@@ -168,17 +168,18 @@ class Tally:
 
     def judge_values(self, keys: list[bytes], values: list[bytes | None]) -> None:
         """Validate fetched values against the pattern's type; one violation per key at most."""
-        kept = [(k, v) for k, v in zip(keys, values, strict=True) if v is not None]  # None: deleted
+        if None in values:  # deleted or retyped since STRLEN: nothing to judge
+            kept = [(k, v) for k, v in zip(keys, values, strict=True) if v is not None]
+            keys, values = [k for k, _ in kept], [v for _, v in kept]
         try:
-            self.validator.validate_python([v for _, v in kept])
+            self.validator.validate_python(values)
         except ValidationError as e:
             first: dict[int, Any] = {}
             for error in e.errors(include_url=False, include_input=False, include_context=False):
                 first.setdefault(int(error["loc"][0]), error)
             for index, error in first.items():
-                key, value = kept[index]
-                kind, reason = _kind_of(error, value)
-                self.add(kind, key, reason)
+                kind, reason = _kind_of(error, values[index] or b"")
+                self.add(kind, keys[index], reason)
 
     def judge_types(self, keys: list[bytes], types: list[Any]) -> None:
         for key, kind in zip(keys, types, strict=True):
