@@ -1,10 +1,11 @@
 """The key census: SCAN the keyspace once and examine each pattern's keys against the contract.
 
-Work goes in rounds, one write and its replies each. A round asks for the values (MGET) of the
-page measured in the round before, the next SCAN page, and PTTL/STRLEN of the page scanned in
-the round before. The client reads a round's replies, sends the next round at once, and only
-then judges what it read: validation runs while the server works. Memory stays flat: a few
-pages of keys and at most ROUND_VALUE_BYTES of values at a time.
+Work goes in rounds of two writes. The first asks for the values (MGET) of the page measured in
+the round before and for the next SCAN page; while the server works on it, the client sorts the
+page scanned in the round before and sends its PTTL/STRLEN as the second write; then it judges
+what the previous round brought (validation above all) before reading this round's replies, so
+the server rarely waits for the client. Memory stays flat: a few pages of keys and at most
+ROUND_VALUE_BYTES of values at a time.
 """
 
 from __future__ import annotations
@@ -118,36 +119,38 @@ class _Census:
         )
 
     def _rounds(self) -> None:
-        chosen: list[_Group] = []
+        page: list[bytes] | None = None  # the last SCAN page, its keys not yet measured
         fetches: deque[_Fetch] = deque()
         verdicts: list[Verdict] = []
         while True:
             fetching = self._take(fetches)
             # While the measured page still has values to ask for, nothing new is started.
             scanning = not fetches and self.cursor is not None and (not self.scanned or self._within_budget())
-            measuring = [] if fetches else chosen
-            if not (fetching or scanning or measuring):
+            to_measure = None if fetches else page
+            if not (fetching or scanning or to_measure is not None):
                 break
-            self._send(fetching, scanning, measuring)
+            self._send([fetch.payload() for fetch in fetching], sum(len(f.keys) for f in fetching), scanning)
+            # Sorting the page and building its PTTL/STRLEN overlap the server's MGET and SCAN.
+            measuring = self._choose(to_measure) if to_measure is not None else []
+            self._send(
+                [pttl_strlen(group.bulks) for group in measuring], sum(2 * len(g.keys) for g in measuring)
+            )
+            page = None if to_measure is not None else page
             for verdict in verdicts:
                 verdict()
             verdicts = [fetch.receive(self.pipe) for fetch in fetching]
-            page = self._scan_reply() if scanning else None
-            if measuring:
-                fetches.extend(self._measure(measuring, verdicts))
-                chosen = []
-            if page is not None:
-                chosen = self._choose(page)
+            if scanning:
+                page = self._scan_reply()
+            fetches.extend(self._measure(measuring, verdicts))
         for verdict in verdicts:
             verdict()
 
-    def _send(self, fetching: list[_Fetch], scanning: bool, measuring: list[_Group]) -> None:
-        parts = [fetch.payload() for fetch in fetching]
+    def _send(self, parts: list[bytes], ops: int, scanning: bool = False) -> None:
         if scanning:
             parts.append(command(b"SCAN", self.cursor or b"0", b"COUNT", self.scan_count))
-        parts += [pttl_strlen(group.bulks) for group in measuring]
-        self._throttle(sum(len(f.keys) for f in fetching) + 1 + sum(2 * len(g.keys) for g in measuring))
-        self.pipe.send(b"".join(parts))
+        if parts:
+            self._throttle(ops + scanning)
+            self.pipe.send(b"".join(parts))
 
     def _take(self, fetches: deque[_Fetch]) -> list[_Fetch]:
         taken: list[_Fetch] = []
