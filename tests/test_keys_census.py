@@ -10,6 +10,7 @@ from keys_servers import BIG, STATE, document
 
 from redis_preflight.census import Bounds
 from redis_preflight.goals_tracker import CONTRACT
+from redis_preflight.local_server import free_port
 from redis_preflight.probes.keys import take_census
 from redis_preflight.samples import seed
 
@@ -131,3 +132,35 @@ def test_keys_deleted_mid_census_are_not_violations(census_redis):
     time.sleep(0.01)
     census = take_census(r, CONTRACT, Bounds(full_scan=True))
     assert census.pattern("user_session").violations == ()
+
+
+@pytest.fixture(scope="module")
+def tls_redis(redis_factory, tmp_path_factory):
+    """A redis-server that speaks only TLS, with a certificate from a CA made for the test."""
+    trustme = pytest.importorskip("trustme")
+    directory = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_and_cert_chain_pem.write_to_path(str(directory / "server.pem"))
+    ca.cert_pem.write_to_path(str(directory / "ca.pem"))
+    port = free_port()
+    server = redis_factory(
+        "port 0",
+        f"tls-port {port}",
+        f"tls-cert-file {directory / 'server.pem'}",
+        f"tls-key-file {directory / 'server.pem'}",
+        f"tls-ca-cert-file {directory / 'ca.pem'}",
+        "tls-auth-clients no",
+        wait_port=port,
+    )
+    return port, str(directory / "ca.pem"), server
+
+
+def test_census_over_tls(tls_redis):
+    port, ca_file, _ = tls_redis
+    r = redis.Redis(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=ca_file, socket_timeout=5, protocol=2)
+    seed(r, users=400)
+    census = take_census(r, CONTRACT, Bounds(full_scan=True))
+    assert census.complete
+    assert census.examined == census.scanned == 2000
+    assert all(p.violations == () for p in census.patterns)

@@ -211,6 +211,16 @@ def test_bad_contract_settings_are_usage_errors(run_preflight, keys_redis, args,
     assert outcome.summary["verdict"] == "error"
 
 
+def test_empty_db(run_preflight, keys_redis):
+    outcome = run_preflight("--redis-url", db_url(keys_redis, 9), "-k", "test_keys")
+    assert outcome.returncode == 0, outcome.output
+    results = keys_results(outcome)
+    assert results["test_unmatched_keys"]["message"] == "no keys scanned: the db is empty"
+    assert results["test_shape[user_session]"]["message"] == (
+        "no user_session:* keys among the 0 scanned (the whole keyspace): nothing to judge"
+    )
+
+
 def test_user_without_scan_gets_a_noperm_diagnosis(run_preflight, redis_factory):
     server = redis_factory("user default on nopass ~* &* +@all -scan")
     outcome = run_preflight("--redis-url", server.url, "-k", "test_keys")

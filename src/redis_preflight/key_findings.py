@@ -123,3 +123,9 @@ def unmatched(census: Census) -> str:
         f"{census.unmatched_total:,} scanned keys match no pattern of the contract ({groups}); "
         "add their patterns to the contract (--contract) or remove them"
     )
+
+
+def matched(census: Census) -> str:
+    if not census.scanned:
+        return "no keys scanned: the db is empty"
+    return f"all {census.scanned:,} scanned keys match a pattern of the contract"
