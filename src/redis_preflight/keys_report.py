@@ -106,17 +106,16 @@ def ttl_picture(pattern: PatternCensus) -> str:
         _bar(index, label, count, tallest, _colour(pattern, index))
         for index, (label, count) in enumerate(buckets)
     ]
-    limit = pattern.policy.max_ttl
-    legend = (
-        f"red: no TTL or above the maximum of {duration(limit.total_seconds())}" if limit else "red: no TTL"
-    )
+    legend = ["red: no TTL" if pattern.policy.required else "orange: no TTL (advisory)"]
+    if pattern.policy.max_ttl is not None:
+        legend.append(f"red: above the maximum of {duration(pattern.policy.max_ttl.total_seconds())}")
     title = f"TTL of the {pattern.examined:,} examined {pattern.glob} keys"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 16}" '
         f'role="img" font-family="sans-serif" font-size="11"><title>{escape(title)}</title>'
         f'<text x="{GAP}" y="12" font-weight="bold">{escape(title)}</text>'
         + "".join(bars)
-        + f'<text x="{GAP}" y="{height + 10}" fill="#555">{escape(legend)}</text></svg>'
+        + f'<text x="{GAP}" y="{height + 10}" fill="#555">{escape("; ".join(legend))}</text></svg>'
     )
 
 
