@@ -6,7 +6,7 @@ import time
 
 import pytest
 import redis
-from keys_servers import BIG, STATE, document
+from keys_servers import BIG, SESSION, STATE, document
 
 from redis_preflight.census import Bounds
 from redis_preflight.goals_tracker import CONTRACT
@@ -15,7 +15,7 @@ from redis_preflight.probes.keys import take_census
 from redis_preflight.samples import seed
 
 # What the census may send: reads and introspection only, never KEYS, never a write.
-READS = {"dbsize", "scan", "pttl", "strlen", "mget", "type", "memory|usage"}
+READS = {"dbsize", "scan", "pttl", "strlen", "mget", "get", "type", "memory|usage"}
 HANDSHAKE_AND_TEST = {"select", "config|resetstat", "info"}
 
 
@@ -164,3 +164,21 @@ def test_census_over_tls(tls_redis):
     assert census.complete
     assert census.examined == census.scanned == 2000
     assert all(p.violations == () for p in census.patterns)
+
+
+def test_census_on_a_cluster_node_gets_values_one_by_one(redis_factory):
+    server = redis_factory("cluster-enabled yes", "cluster-config-file nodes.conf")
+    r = redis.Redis(port=server.port, socket_timeout=5, protocol=2)
+    r.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+    for _ in range(100):  # the node serves its slots once the cluster state is ok
+        if r.cluster("info")["cluster_state"] == "ok":
+            break
+        time.sleep(0.05)
+    seed(r, users=20)  # keys in many slots: an MGET of them would be refused with CROSSSLOT
+    r.set("user_session:mood", document(SESSION, mood_score=2), ex=60)
+    r.config_resetstat()
+    census = take_census(r, CONTRACT, Bounds(full_scan=True))
+    assert census.complete
+    assert census.examined == 101
+    assert census.pattern("user_session").failures("shape") == 1
+    assert "mget" not in calls(r)

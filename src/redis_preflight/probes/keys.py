@@ -57,6 +57,9 @@ class _Group:
     bulks: list[bytes]  # the keys encoded once, for PTTL, STRLEN and MGET alike
 
 
+_ONE_BY_ONE = {"values": (b"GET",), "types": (b"TYPE",), "memory": (b"MEMORY", b"USAGE")}
+
+
 @dataclass
 class _Fetch:
     """Values, types or memory of some keys of one pattern: one request of a round."""
@@ -64,18 +67,20 @@ class _Fetch:
     tally: Tally
     verb: str
     keys: list[bytes]
-    bulks: list[bytes] | None = None
+    bulks: list[bytes] | None = None  # set for values: one MGET of them all
     size: int = 0
 
     def payload(self) -> bytes:
         if self.bulks is not None:
             return mget(self.bulks)
-        return each((b"TYPE",) if self.verb == "types" else (b"MEMORY", b"USAGE"), self.keys)
+        return each(_ONE_BY_ONE[self.verb], self.keys)
 
     def receive(self, pipe: RespPipe) -> Verdict:
-        if self.verb == "values":
+        if self.bulks is not None:
             return partial(self.tally.judge_values, self.keys, _ok(pipe.read()))
         replies = pipe.read_many(len(self.keys))
+        if self.verb == "values":
+            return partial(self.tally.judge_values, self.keys, [_ok(reply) for reply in replies])
         if self.verb == "types":
             return partial(self.tally.judge_types, self.keys, [_ok(reply) for reply in replies])
         return partial(self.tally.note_memory, replies)
@@ -103,6 +108,8 @@ class _Census:
 
     def run(self) -> Census:
         dbsize = int(self.pipe.call(b"DBSIZE"))
+        # A cluster node refuses an MGET whose keys hash to different slots: GET them one by one.
+        self.one_by_one = b"cluster_enabled:1" in self.pipe.call(b"INFO", b"cluster")
         self.started = time.monotonic()
         self._rounds()
         complete = self.cursor is None
@@ -202,7 +209,7 @@ class _Census:
             else:
                 keys, bulk_keys = [group.keys[i] for i in fetch], [group.bulks[i] for i in fetch]
                 sizes = [lengths[i] for i in fetch]
-            fetches += _chunks(group.tally, keys, bulk_keys, sizes)
+            fetches += _chunks(group.tally, keys, None if self.one_by_one else bulk_keys, sizes)
             if others:
                 fetches.append(_Fetch(group.tally, "types", others))
             wanted = MEMORY_SAMPLE - group.tally.memory_asked
@@ -222,17 +229,25 @@ def _raise_errors(pttls: list[Any], lengths: list[Any]) -> None:
                 raise error
 
 
-def _chunks(tally: Tally, keys: list[bytes], bulk_keys: list[bytes], sizes: list[int]) -> list[_Fetch]:
-    """MGETs of the keys, none asking for more than MGET_BYTES (unless one value alone does)."""
+def _chunks(tally: Tally, keys: list[bytes], bulk_keys: list[bytes] | None, sizes: list[int]) -> list[_Fetch]:
+    """Requests for the values, none asking for more than MGET_BYTES (unless one value alone does).
+
+    Without `bulk_keys` the values are asked for one GET per key.
+    """
+
+    def fetch(start: int, end: int, size: int) -> _Fetch:
+        part = bulk_keys[start:end] if bulk_keys is not None else None
+        return _Fetch(tally, "values", keys[start:end], part, size)
+
     total = sum(sizes)
     if total <= MGET_BYTES:
-        return [_Fetch(tally, "values", keys, bulk_keys, total)] if keys else []
+        return [fetch(0, len(keys), total)] if keys else []
     chunks: list[_Fetch] = []
     start = total = 0
     for index, size in enumerate(sizes):
         if index > start and total + size > MGET_BYTES:
-            chunks.append(_Fetch(tally, "values", keys[start:index], bulk_keys[start:index], total))
+            chunks.append(fetch(start, index, total))
             start, total = index, 0
         total += size
-    chunks.append(_Fetch(tally, "values", keys[start:], bulk_keys[start:], total))
+    chunks.append(fetch(start, len(keys), total))
     return chunks
