@@ -73,7 +73,9 @@ def slow_commands(client: redis.Redis) -> list[str]:
 
 
 def in_process(client: redis.Redis, profile: bool) -> str:
-    """The census here: wall time, and the client's and the server's CPU per key."""
+    """The census here: wall time, the client's and the server's CPU per key, and the server's
+    time per key in each command (INFO commandstats)."""
+    client.config_resetstat()
     before = client.info("cpu")
     profiler = cProfile.Profile() if profile else None
     started, cpu = time.perf_counter(), time.process_time()
@@ -88,9 +90,16 @@ def in_process(client: redis.Redis, profile: bool) -> str:
     n = census.scanned
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    commands = client.info("commandstats")
+    split = ", ".join(
+        f"{name.removeprefix('cmdstat_')} {stats['usec'] / n:.2f}"
+        for name, stats in sorted(commands.items(), key=lambda item: -item[1]["usec"])
+        if stats["usec"] / n >= 0.01
+    )
     return (
         f"in-process census: {n:,} keys in {wall:.2f} s ({n / wall:,.0f} keys/s); "
-        f"CPU per key: client {cpu / n * 1e6:.2f} us, server {server / n * 1e6:.2f} us"
+        f"CPU per key: client {cpu / n * 1e6:.2f} us, server {server / n * 1e6:.2f} us; "
+        f"server time per key in each command (us): {split}"
     )
 
 
