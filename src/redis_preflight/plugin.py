@@ -10,9 +10,10 @@ import pytest
 
 from redis_preflight import fixtures, stash
 from redis_preflight.findings import AREAS, area_of, describe, is_result
+from redis_preflight.fleet import index_of, parametrize
 from redis_preflight.local_server import LocalServerError
 from redis_preflight.redact import Redactor
-from redis_preflight.report import ReportWriter, header_lines, reports_of
+from redis_preflight.report import ReportWriter, fleet_header_lines, reports_of
 from redis_preflight.run import prepare
 from redis_preflight.settings import SettingsError
 from redis_preflight.summary import Summary, write_usage_error
@@ -20,6 +21,7 @@ from redis_preflight.target import TargetError
 
 BACKSTOP_TIMEOUT_S = 60.0
 FLAG = bool  # an option that takes no value
+MANY = list  # an option that may be repeated
 
 
 class Option(NamedTuple):
@@ -30,12 +32,19 @@ class Option(NamedTuple):
 
 
 OPTIONS = (
-    Option("--redis-url", "redis_url", str, "Redis URL (redis://, rediss://, unix://) or 'ephemeral'"),
+    Option(
+        "--redis-url",
+        "redis_url",
+        MANY,
+        "Redis URL (redis://, rediss://, unix://, redis+sentinel://) or 'ephemeral'; repeat for a fleet",
+    ),
     Option("--profile", "profile", str, "local | remote | production (default: inferred)"),
     Option("--connect-timeout", "connect_timeout", float, "seconds for a TCP connect (default 5)"),
     Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
     Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
     Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
+    Option("--targets-file", "targets_file", str, "file of Redis URLs, one per line (# comments)"),
+    Option("--min-replicas", "min_replicas", int, "replicas each primary needs (default 1 in production)"),
 )
 
 
@@ -45,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest = f"preflight_{option.field}"
         if option.kind is FLAG:
             group.addoption(option.flag, dest=dest, action="store_const", const=True, help=option.help)
+        elif option.kind is MANY:
+            group.addoption(option.flag, dest=dest, action="append", help=option.help)
         else:
             group.addoption(option.flag, dest=dest, type=option.kind, help=option.help)
     group.addoption("--env-file", dest="preflight_env_file", help="env file to read (default .env)")
@@ -64,13 +75,15 @@ def pytest_configure(config: pytest.Config) -> None:
     cli["strict"] = True if config.getini("strict") else None
     env_file = _env_file(config)
     try:
-        run = prepare(cli, env_file)
+        runs = prepare(cli, env_file, config.invocation_params.dir)
     except (SettingsError, TargetError, LocalServerError) as e:
         write_usage_error(_report_dir(config, cli.get("report_dir")) / "summary.json", str(e))
         raise pytest.UsageError(str(e)) from None
+    run = runs[0]
     config.stash[stash.RUN] = run
-    config.stash[stash.REDACTOR] = Redactor(run.target.secrets)
-    summary = Summary(run.target.redacted, run.profile.value, run.settings.strict)
+    config.stash[stash.FLEET] = runs
+    config.stash[stash.REDACTOR] = Redactor(secret for each in runs for secret in each.target.secrets)
+    summary = Summary.of(runs)
     config.stash[stash.SUMMARY] = summary
     html, junit, summary_json = reports_of(_report_dir(config, str(run.settings.report_dir)))
     config.option.htmlpath = config.option.htmlpath or str(html)
@@ -105,11 +118,12 @@ def _report_dir(config: pytest.Config, given: str | None) -> Path:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if stash.RUN in config.stash:
-        config.stash[stash.RUN].close()
+        for run in stash.fleet(config):
+            run.close()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return header_lines(stash.run(config)) if stash.RUN in config.stash else []
+    return fleet_header_lines(stash.fleet(config)) if stash.RUN in config.stash else []
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -120,16 +134,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         run = stash.run(session.config)
         session.config.stash[metadata_key].update(
             {
-                "Target": run.target.redacted,
+                "Target": " ".join(each.target.redacted for each in stash.fleet(session.config)),
                 "Profile": f"{run.profile} ({run.profile_reason})",
                 **{k.capitalize(): v for k, v in run.thresholds().items()},
             }
         )
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if stash.RUN in metafunc.config.stash:
+        parametrize(metafunc, stash.fleet(metafunc.config))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Connection first, then the other areas in a fixed order: the report reads top down."""
-    items.sort(key=lambda item: AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS))
+    """Target by target; connection first, then the other areas in a fixed order: reads top down."""
+    items.sort(key=lambda item: (index_of(item), _area_rank(item)))
+
+
+def _area_rank(item: pytest.Item) -> int:
+    return AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -140,10 +163,11 @@ def pytest_runtest_makereport(
     config = item.config
     if stash.RUN not in config.stash:
         return report
-    run = stash.run(config)
+    run = stash.run_of(item)
     if is_result(report) and not any(name == "outcome" for name, _ in item.user_properties):
         result = describe(item, call, report, run.target, run.profile)
         properties = [
+            ("target", run.target.redacted),
             ("area", result.area),
             ("severity", result.severity),
             ("outcome", result.outcome),
