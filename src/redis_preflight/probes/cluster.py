@@ -108,7 +108,7 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
         slots_ok=int(info.get("cluster_slots_ok", 0)),
         slots_pfail=int(info.get("cluster_slots_pfail", 0)),
         slots_fail=int(info.get("cluster_slots_fail", 0)),
-        nodes=tuple(_node(address, fields, target) for address, fields in nodes.items()),
+        nodes=tuple(sorted((_node(a, fields, target) for a, fields in nodes.items()), key=_by_address)),
     )
 
 
@@ -123,6 +123,10 @@ def _node(address: str, fields: dict[str, Any], target: Target) -> ClusterNode:
         primary_id=None if primary == "-" else primary,
         slots=tuple((int(s[0]), int(s[-1])) for s in fields.get("slots", [])),
     )
+
+
+def _by_address(node: ClusterNode) -> str:
+    return node.address
 
 
 def node_target(target: Target, address: str) -> Target:

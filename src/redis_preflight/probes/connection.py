@@ -99,7 +99,7 @@ def reach(target: Target, client: redis.Redis, connect_timeout: float) -> Reacha
     except (OSError, redis.RedisError) as e:
         # A TLS handshake timeout reads like a read timeout unless we know the stage.
         diagnosis = classify(e, target, stage=stage)
-        if diagnosis.fault is Fault.DB_RANGE:
+        if diagnosis.fault in (Fault.DB_RANGE, Fault.CLUSTER_DB):
             stage = "select"
         return Reachability(resolution, tcp, None, diagnosis, stage)
     return Reachability(resolution, tcp, handshake)
