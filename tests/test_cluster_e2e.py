@@ -140,6 +140,12 @@ def test_cluster_has_only_db_0(run_preflight, healthy_cluster):
     assert outcome.check("test_db_selectable")["message"].startswith("a cluster has only db 0 at")
 
 
+def test_write_round_trip_uses_a_key_the_target_node_serves(run_preflight, healthy_cluster):
+    outcome = run_preflight("--redis-url", healthy_cluster.url, "--allow-write")
+    assert outcome.returncode == 0, outcome.output
+    assert outcome.check("test_write_round_trip")["message"].startswith("SET/GET/DEL preflight:probe:")
+
+
 def test_cluster_in_a_fleet_names_target_and_node(run_preflight, healthy_cluster, plain_redis):
     outcome = run_preflight("--redis-url", healthy_cluster.url, "--redis-url", plain_redis.url)
     assert outcome.returncode == 0, outcome.output
@@ -147,6 +153,9 @@ def test_cluster_in_a_fleet_names_target_and_node(run_preflight, healthy_cluster
     assert (
         len([i for i in node_checks(outcome) if i.startswith(f"test_node_reachable[{seed}-127.0.0.1:")]) == 6
     )
+    html = (outcome.report_dir / "report.html").read_text()
+    assert "Target</th>" in html
+    assert html.count("col-target") == len(outcome.summary["checks"])  # a Target cell per row
     plain = plain_redis.url.removeprefix("redis://").removesuffix("/0")
     skipped = next(c for c in outcome.summary["checks"] if c["id"].endswith(f"test_node_reachable[{plain}]"))
     assert skipped["message"].startswith("not a Redis Cluster (INFO cluster_enabled:0)")

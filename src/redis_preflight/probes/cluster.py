@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
+from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
 from redis_preflight.client import open_client, open_cluster_client
@@ -123,6 +125,18 @@ def _node(address: str, fields: dict[str, Any], target: Target) -> ClusterNode:
         primary_id=None if primary == "-" else primary,
         slots=tuple((int(s[0]), int(s[-1])) for s in fields.get("slots", [])),
     )
+
+
+def key_served_here(topology: ClusterTopology, prefix: str) -> str:
+    """A fresh key under `prefix` in a slot the target node serves, so a plain client gets no MOVED."""
+    mine = next((node.slots for node in topology.nodes if "myself" in node.flags), ())
+    key = f"{prefix}{uuid.uuid4()}"
+    # Each try lands in the node's slots with odds slots/16384: a third of them for 3 primaries.
+    for _ in range(SLOTS * 4 if mine else 0):
+        if any(start <= key_slot(key.encode()) <= end for start, end in mine):
+            return key
+        key = f"{prefix}{uuid.uuid4()}"
+    return key
 
 
 def _by_address(node: ClusterNode) -> str:
