@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,10 @@ from redis_preflight.settings import EPHEMERAL, PreflightSettings, SettingsError
 from redis_preflight.target import Target, TargetError, parse_target
 
 if TYPE_CHECKING:
+    from redis_preflight.probes.cluster import ClusterTopology
     from redis_preflight.run import PreflightRun
+
+MAX_PARALLEL_TARGETS = 16
 
 
 @dataclass(frozen=True)
@@ -95,10 +99,11 @@ def parametrize(metafunc: pytest.Metafunc, runs: Sequence[PreflightRun]) -> None
     if "preflight" not in metafunc.fixturenames or (len(runs) == 1 and not per_node):
         return
     names = labels([run.target for run in runs])
+    topologies = _discover_all(runs) if per_node else [None] * len(runs)
     cases: list[tuple[int, str | None]] = []
     ids: list[str] = []
-    for index, run in enumerate(runs):
-        nodes = run.cluster.addresses if per_node else ()
+    for index, topology in enumerate(topologies):
+        nodes = topology.addresses if topology else ()
         cases += [(index, node) for node in nodes] or [(index, None)]
         ids += [node if len(runs) == 1 else f"{names[index]}-{node}" for node in nodes] or [names[index]]
     if not per_node:
@@ -108,3 +113,9 @@ def parametrize(metafunc: pytest.Metafunc, runs: Sequence[PreflightRun]) -> None
             metafunc.parametrize("cluster_node", [node for _, node in cases], ids=ids, indirect=True)
     else:
         metafunc.parametrize(("preflight", "cluster_node"), cases, ids=ids, indirect=True)
+
+
+def _discover_all(runs: Sequence[PreflightRun]) -> list[ClusterTopology]:
+    """Every target at once: a fleet with slow or dead targets costs one timeout, not one each."""
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_TARGETS, len(runs))) as pool:
+        return list(pool.map(lambda run: run.cluster, runs))

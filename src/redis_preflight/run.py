@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import redis
 
@@ -25,6 +24,33 @@ NO_TARGET = (
     "for a fleet), set REDIS_URL in the environment or in an env file (--env-file backend/.env), "
     "or try --redis-url ephemeral"
 )
+
+T = TypeVar("T")
+
+
+class cached_property(Generic[T]):  # noqa: N801 - a drop-in for functools.cached_property
+    """functools.cached_property without its lock: before Python 3.12 one lock serves every
+    instance, so probing a fleet's targets from threads would probe them one after another."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | cached_property[T]:
+        if instance is None:
+            return self
+        # Stored under the same name: later reads find it in the instance and skip this method.
+        value: T = instance.__dict__.setdefault(self.name, self.compute(instance))
+        return value
 
 
 @dataclass
