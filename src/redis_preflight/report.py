@@ -20,8 +20,10 @@ def reports_of(directory: Path) -> tuple[Path, Path, Path]:
 def header_lines(run: PreflightRun) -> list[str]:
     served = f" [ephemeral: {run.provider}]" if run.provider else ""
     thresholds = ", ".join(f"{name} {value}" for name, value in run.thresholds().items())
+    health = [f"health endpoint: {run.health.redacted}"] if run.health else []
     return [
         f"redis-preflight target: {run.target.redacted}{served}",
+        *health,
         f"profile: {run.profile} ({run.profile_reason}); read-only: {not run.settings.allow_write}",
         f"thresholds: {thresholds}",
     ]
