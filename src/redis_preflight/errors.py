@@ -317,7 +317,7 @@ def classify_health_body(error: ValidationError, body: bytes, content_type: str,
             Fault.BAD_DOCUMENT, f"JSON but not an object at {where}: expected {EXPECTED_DOCUMENT}"
         )
     missing = [_dotted(p["loc"]) for p in problems if p["type"] == "missing"]
-    mistyped = [f"{_dotted(p['loc'])} {p['msg'].lower()}" for p in problems if p["type"] != "missing"]
+    mistyped = [f"{_dotted(p['loc'])}: {p['msg'].lower()}" for p in problems if p["type"] != "missing"]
     said = "; ".join(([f"no {', '.join(missing)}"] if missing else []) + mistyped)
     return Diagnosis(
         Fault.BAD_DOCUMENT, f"the health document at {where} has {said}: expected {EXPECTED_DOCUMENT}"
