@@ -84,7 +84,7 @@ def test_health_services(preflight, health_document, finding):
     down = health_document.down(required)
     assert not down, (
         f"the application reports {health_document.services_seen(required)}: required "
-        f"{', '.join(down)} not true; check the application's settings for it and its network path"
+        f"{', '.join(down)} not true: check the application's env file and its network path to them"
     )
     finding.observed(health_document.services_seen(required))
 
