@@ -66,6 +66,7 @@ def test_healthy_application_passes_every_health_check(run_preflight, plain_redi
     agreement = checks["test_health_agrees_with_direct_probe"]["message"]
     assert agreement == "the application and the verifier agree: Redis up"
     assert f"health endpoint: {url}" in outcome.output
+    assert "health budget 500 ms" in outcome.output
 
 
 def test_app_says_redis_true_but_the_verifier_cannot_reach_it(run_preflight, serve):
@@ -100,14 +101,18 @@ def test_verifier_reaches_redis_but_app_says_redis_false(run_preflight, plain_re
     assert services["message"].startswith("the application reports redis: false (required)")
 
 
-def test_degraded_is_advisory_and_strict_makes_it_gate(run_preflight, plain_redis, serve):
+def test_degraded_and_slow_are_advisory_and_strict_makes_them_gate(run_preflight, plain_redis, serve):
     url = serve(document(status="degraded"))
-    outcome = run_preflight("--redis-url", plain_redis.url, "--health-url", url)
+    outcome = run_preflight("--redis-url", plain_redis.url, "--health-url", url, "--health-budget-ms", "0.01")
     assert outcome.returncode == 0, outcome.output
     status = outcome.check("test_health_status")
     assert status["outcome"] == "failed"
     assert status["severity"] == "advisory"
     assert status["message"].startswith("the application reports status 'degraded', expected 'healthy'")
+    slow = outcome.check("test_health_response_time")
+    assert slow["outcome"] == "failed"
+    assert slow["severity"] == "advisory"
+    assert "over the 0.01 ms budget of the local profile" in slow["message"]
     strict = run_preflight("--redis-url", plain_redis.url, "--health-url", url, "--strict")
     assert strict.returncode == 1
 

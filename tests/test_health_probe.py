@@ -108,6 +108,13 @@ def test_endless_redirects_stop_after_five(app):
     assert exchange.failure.message.startswith("over 5 redirects at")
 
 
+def test_redirect_without_location(app):
+    app.expect_request("/health").respond_with_data("", status=302)
+    exchange = fetch(app.url_for("/health"))
+    assert exchange.failure.message.startswith("a redirect at http://127.0.0.1:")
+    assert "'(no Location header)'" in exchange.failure.message
+
+
 def test_one_redirect_is_followed(app):
     app.expect_request("/health").respond_with_data("", status=308, headers={"Location": SEED_PATH})
     app.expect_request(SEED_PATH).respond_with_json(HEALTHY)
@@ -189,6 +196,6 @@ def test_credentials_in_the_url_are_sent_and_never_shown(app):
     url = app.url_for(SEED_PATH).replace("http://", "http://mon:s3cret@") + "?token=t0ken"
     exchange = fetch(url)
     assert exchange.failure is None, exchange.failure
-    assert exchange.endpoint == f"http://mon:***@127.0.0.1:{app.port}{SEED_PATH}?token=***"
+    assert exchange.response.url == f"http://mon:***@127.0.0.1:{app.port}{SEED_PATH}?token=***"
     assert "s3cret" not in repr(exchange)
     assert "t0ken" not in repr(exchange)

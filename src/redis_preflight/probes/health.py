@@ -78,7 +78,6 @@ class HealthResponse:
 class HealthExchange:
     """One GET of the health URL: the response if one came, what failed, the document if valid."""
 
-    endpoint: str
     response: HealthResponse | None = None
     failure: Diagnosis | None = None
     document: HealthDocument | None = None
@@ -104,13 +103,12 @@ def fetch_health(
     endpoint: HealthEndpoint, *, ca_file: Path | None, connect_timeout: float, read_timeout: float
 ) -> HealthExchange:
     """GET the health URL; a failure is returned classified, never raised."""
-    where = endpoint.redacted
     started = time.perf_counter()
     session = _Session(endpoint, ca_file, connect_timeout, read_timeout)
     try:
-        reply, hops = _follow(session, endpoint.plain, where)
+        reply, hops = _follow(session, endpoint.plain, endpoint.redacted)
     except _Failed as e:
-        return HealthExchange(where, failure=e.diagnosis)
+        return HealthExchange(failure=e.diagnosis)
     response = HealthResponse(
         url=hops[-1],
         status=reply.status,
@@ -126,8 +124,8 @@ def fetch_health(
     except ValidationError as e:
         # An error page is judged by its status; only a 200 must carry the document.
         judged = classify_health_body(e, reply.body, reply.content_type, response.url)
-        return HealthExchange(where, response, failure, None, judged if reply.status == 200 else None)
-    return HealthExchange(where, response, failure, document)
+        return HealthExchange(response, failure, None, judged if reply.status == 200 else None)
+    return HealthExchange(response, failure, document)
 
 
 def _follow(session: _Session, url: str, where: str) -> tuple[_Reply, list[str]]:
@@ -137,7 +135,10 @@ def _follow(session: _Session, url: str, where: str) -> tuple[_Reply, list[str]]
         reply = session.get(url)
         if reply.status not in REDIRECT_STATUSES:
             return reply, hops
-        url = urljoin(url, reply.location or "")
+        if not reply.location:
+            hops.append("(no Location header)")
+            raise _Failed(health_redirect_failure(hops, where, looped=False, limit=MAX_REDIRECTS))
+        url = urljoin(url, reply.location)
         seen.append(url)
         hops.append(redact_http_url(url))
         looped = url in seen[:-1]
