@@ -199,3 +199,9 @@ def test_credentials_in_the_url_are_sent_and_never_shown(app):
     assert exchange.response.url == f"http://mon:***@127.0.0.1:{app.port}{SEED_PATH}?token=***"
     assert "s3cret" not in repr(exchange)
     assert "t0ken" not in repr(exchange)
+
+
+def test_only_credential_like_query_values_become_known_secrets():
+    endpoint = parse_health_url("https://mon:pw@127.0.0.1/h?auth=true&api_key=k3y-of-length&detailed=1")
+    assert set(endpoint.secrets) == {"pw", "k3y-of-length"}
+    assert endpoint.redacted == "https://mon:***@127.0.0.1/h?auth=***&api_key=***&detailed=1"

@@ -12,6 +12,7 @@ from redis_preflight.redact import CREDENTIAL_PARAM, MASK
 
 SCHEMES = ("http", "https")
 SEED_PATH = "/api/v1/health/detailed"
+MIN_TOKEN_LENGTH = 8
 
 
 class HealthUrlError(ValueError):
@@ -37,7 +38,13 @@ class HealthEndpoint:
         """Every spelling of the URL's password and credential-like query values."""
         parts = urlsplit(self.plain)
         found = [unquote(parts.password)] if parts.password else []
-        found += [value for name, value in parse_qsl(parts.query) if _is_secret_name(name)]
+        # A short value of a token-like name (?auth=true, ?session=1) is a flag, not a credential:
+        # masking "true" in every report would corrupt them. In URLs it is masked all the same.
+        found += [
+            value
+            for name, value in parse_qsl(parts.query)
+            if _is_secret_name(name) and len(value) >= MIN_TOKEN_LENGTH
+        ]
         spellings = [s for value in found if value for s in (value, quote(value, safe=""))]
         return tuple(dict.fromkeys(spellings))
 
