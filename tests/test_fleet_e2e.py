@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from health_servers import HEALTHY, SEED_PATH
 
 from conftest import PASSWORD, clean_env
 from redis_preflight.local_server import free_port
@@ -93,3 +94,13 @@ def test_redis_url_environment_may_list_several(run_preflight, plain_redis, pass
     outcome = run_preflight(env=clean_env(REDIS_URL=urls))
     assert outcome.returncode == 0, outcome.output
     assert len(outcome.summary["targets"]) == 2
+
+
+def test_health_endpoint_goes_with_the_first_target_of_a_fleet(run_preflight, plain_redis, httpserver_ipv4):
+    httpserver_ipv4.expect_request(SEED_PATH).respond_with_json(HEALTHY)
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    health = httpserver_ipv4.url_for(SEED_PATH)
+    outcome = run_preflight("--redis-url", plain_redis.url, "--redis-url", dead, "--health-url", health)
+    cross = [c for c in outcome.summary["checks"] if "test_health_agrees_with_direct_probe" in c["id"]]
+    assert [(c["target"], c["outcome"]) for c in cross] == [(plain_redis.url, "passed"), (dead, "skipped")]
+    assert cross[1]["message"].startswith("the health endpoint is checked with the fleet's first target")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import venv
 import zipfile
 from pathlib import Path
 
@@ -33,12 +32,10 @@ def test_wheel_contains_checks_and_ini(wheel):
 
 
 def test_installed_console_script_ignores_the_users_pytest_config(wheel, tmp_path, plain_redis):
-    env_dir = tmp_path / "venv"
-    # System site-packages provide the dependencies; the wheel itself goes into the venv.
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
-    python = env_dir / "bin" / "python"
+    # Installed into a directory of its own, ahead of any editable install on sys.path.
+    target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
         check=True,
         capture_output=True,
         timeout=300,
@@ -48,14 +45,14 @@ def test_installed_console_script_ignores_the_users_pytest_config(wheel, tmp_pat
     (project / "pytest.ini").write_text("[pytest]\naddopts = --no-such-option\n")
     (project / "conftest.py").write_text("raise RuntimeError('the user conftest must not load')\n")
     done = subprocess.run(
-        [str(env_dir / "bin" / "redis-preflight"), "--redis-url", plain_redis.url],
+        [sys.executable, str(target / "bin" / "redis-preflight"), "--redis-url", plain_redis.url],
         cwd=project,
-        env=clean_env(),
+        env=clean_env(PYTHONPATH=str(target)),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert str(env_dir) in done.stdout  # the checks ran from the installed package
+    assert str(target / "redis_preflight" / "checks") in done.stdout  # the shipped checks ran
     assert (project / "reports" / "summary.json").is_file()

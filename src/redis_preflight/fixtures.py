@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 
 import pytest
+import pytest_html
 import redis
 
 from redis_preflight import stash
@@ -19,6 +21,7 @@ from redis_preflight.probes.cluster import (
     reach_nodes,
 )
 from redis_preflight.probes.connection import Reachability, ServerIdentity, identify
+from redis_preflight.probes.health import HealthDocument, HealthExchange, HealthResponse, fetch_health
 from redis_preflight.probes.sentinel import SentinelView, observe
 from redis_preflight.run import PreflightRun
 from redis_preflight.target import Target
@@ -53,6 +56,57 @@ def server_identity(redis_client: redis.Redis) -> ServerIdentity:
 def finding(request: pytest.FixtureRequest) -> Finding:
     """Lets a check say what it observed, shown when it passes."""
     return Finding(request.node)
+
+
+# --- The application's health endpoint ----------------------------------------------------------
+
+NO_HEALTH_URL = (
+    "no health URL: give --health-url or HEALTH_URL "
+    "(e.g. http://localhost:8000/api/v1/health/detailed) to check the application's own view"
+)
+# HEALTH_URL is one application's: in a fleet it is checked with the first target only.
+FLEET_HEALTH = "the health endpoint is checked with the fleet's first target, the application's own"
+SHOWN_BODY_BYTES = 4096
+
+
+@pytest.fixture(scope="session")
+def health_exchange(preflight: PreflightRun) -> HealthExchange:
+    """One GET of the application's health endpoint per run; health checks skip without a URL."""
+    if preflight.health is None:
+        pytest.skip(NO_HEALTH_URL if preflight.settings.health_url is None else FLEET_HEALTH)
+    return fetch_health(
+        preflight.health,
+        ca_file=preflight.settings.health_ca_file,
+        connect_timeout=preflight.settings.connect_timeout,
+        read_timeout=preflight.settings.socket_timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def health_document(health_exchange: HealthExchange) -> HealthDocument:
+    """The validated health document; the checks of its content skip when there is none."""
+    if health_exchange.document is None:
+        pytest.skip(f"no health document: {health_exchange.document_failure or health_exchange.failure}")
+    return health_exchange.document
+
+
+@pytest.fixture(scope="session")
+def health_response(health_exchange: HealthExchange) -> HealthResponse:
+    """The final HTTP answer; the checks of the answer skip when none came."""
+    if health_exchange.response is None:
+        pytest.skip(f"health endpoint unavailable: {health_exchange.failure}")
+    return health_exchange.response
+
+
+@pytest.fixture
+def health_body_shown(
+    health_exchange: HealthExchange, extras: list[dict[str, str | None]], pytestconfig: pytest.Config
+) -> None:
+    """The body as received, scrubbed of secrets and escaped, in the check's row of report.html."""
+    if health_exchange.response is not None:
+        text = health_exchange.response.body[:SHOWN_BODY_BYTES].decode("utf-8", errors="replace")
+        shown = html.escape(pytestconfig.stash[stash.REDACTOR].scrub(text))
+        extras.append(pytest_html.extras.html(f"<pre>{shown}</pre>"))
 
 
 # Cluster and Sentinel (checks/test_cluster.py, checks/test_sentinel.py).

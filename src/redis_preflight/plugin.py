@@ -21,7 +21,7 @@ from redis_preflight.target import TargetError
 
 BACKSTOP_TIMEOUT_S = 60.0
 FLAG = bool  # an option that takes no value
-MANY = list  # an option that may be repeated
+REPEATABLE = list  # an option that may be given several times; its values are collected
 
 
 class Option(NamedTuple):
@@ -35,7 +35,7 @@ OPTIONS = (
     Option(
         "--redis-url",
         "redis_url",
-        MANY,
+        REPEATABLE,
         "Redis URL (redis://, rediss://, unix://, redis+sentinel://) or 'ephemeral'; repeat for a fleet",
     ),
     Option("--profile", "profile", str, "local | remote | production (default: inferred)"),
@@ -45,6 +45,12 @@ OPTIONS = (
     Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
     Option("--targets-file", "targets_file", str, "file of Redis URLs, one per line (# comments)"),
     Option("--min-replicas", "min_replicas", int, "replicas each primary needs (default 1 in production)"),
+    # the application's health endpoint
+    Option("--health-url", "health_url", str, "the application's health endpoint (http:// or https://)"),
+    Option("--health-ca-file", "health_ca_file", str, "CA bundle (PEM) for the health endpoint's TLS"),
+    Option("--expect-version", "expect_version", str, "the version the health endpoint must report"),
+    Option("--require-service", "require_service", REPEATABLE, "a service that must be true besides redis"),
+    Option("--health-budget-ms", "health_budget_ms", float, "health answer budget (default per profile)"),
 )
 
 
@@ -54,7 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest = f"preflight_{option.field}"
         if option.kind is FLAG:
             group.addoption(option.flag, dest=dest, action="store_const", const=True, help=option.help)
-        elif option.kind is MANY:
+        elif option.kind is REPEATABLE:
             group.addoption(option.flag, dest=dest, action="append", help=option.help)
         else:
             group.addoption(option.flag, dest=dest, type=option.kind, help=option.help)
@@ -82,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
     run = runs[0]
     config.stash[stash.RUN] = run
     config.stash[stash.FLEET] = runs
-    config.stash[stash.REDACTOR] = Redactor(secret for each in runs for secret in each.target.secrets)
+    config.stash[stash.REDACTOR] = Redactor(secret for each in runs for secret in each.secrets)
     summary = Summary.of(runs)
     config.stash[stash.SUMMARY] = summary
     html, junit, summary_json = reports_of(_report_dir(config, str(run.settings.report_dir)))
@@ -135,6 +141,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.stash[metadata_key].update(
             {
                 "Target": " ".join(each.target.redacted for each in stash.fleet(session.config)),
+                **({"Health endpoint": run.health.redacted} if run.health else {}),
                 "Profile": f"{run.profile} ({run.profile_reason})",
                 **{k.capitalize(): v for k, v in run.thresholds().items()},
             }

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from redis_preflight.banner import banner_html
 from redis_preflight.fleet import labels
 from redis_preflight.redact import Redactor
 from redis_preflight.run import PreflightRun
@@ -23,8 +24,10 @@ def header_lines(run: PreflightRun) -> list[str]:
     if run.sentinel is not None and run.sentinel.primary is not None:
         served = f" [primary {run.target.address}, named by the sentinels]"
     thresholds = ", ".join(f"{name} {value}" for name, value in run.thresholds().items())
+    health = [f"health endpoint: {run.health.redacted}"] if run.health else []
     return [
         f"redis-preflight target: {run.target.redacted}{served}",
+        *health,
         f"profile: {run.profile} ({run.profile_reason}); read-only: {not run.settings.allow_write}",
         f"thresholds: {thresholds}",
     ]
@@ -65,6 +68,29 @@ class ReportWriter:
             if self.redactor.scrub_file(path):
                 print(f"redis-preflight: redacted a secret found in {path}")
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[str]) -> None:
+        prefix.extend(banner_html(self.summary))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[2:2] = [
+            '<th class="sortable" data-column-type="target">Target</th>',
+            '<th class="sortable" data-column-type="area">Area</th>',
+            '<th class="sortable" data-column-type="severity">Severity</th>',
+            "<th>Message</th>",
+        ]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        properties = dict(report.user_properties)
+        cells[2:2] = [
+            f'<td class="col-target">{escape(str(properties.get("target", self.summary.target)))}</td>',
+            f'<td class="col-area">{escape(str(properties.get("area", "")))}</td>',
+            f'<td class="col-severity">{escape(str(properties.get("severity", "")))}</td>',
+            f'<td class="col-message">{escape(str(properties.get("message", "")))}</td>',
+        ]
+
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         tr = terminalreporter
         verdict = self.summary.verdict.upper()
@@ -82,15 +108,6 @@ class ReportWriter:
         tr.line(f"{blocking} gating finding(s), {advisory} advisory; {where}")
         for path in self.outputs:
             tr.line(f"report: {path}")
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells.insert(2, '<th class="sortable" data-column-type="target">Target</th>')
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        target = dict(report.user_properties).get("target", self.summary.target)
-        cells.insert(2, f'<td class="col-target">{escape(str(target))}</td>')
 
 
 def _list(tr: pytest.TerminalReporter, findings: list[CheckResult], indent: str) -> None:

@@ -12,6 +12,7 @@ import redis
 from redis_preflight.client import open_client
 from redis_preflight.ephemeral import start_ephemeral
 from redis_preflight.fleet import given_urls, parse_all
+from redis_preflight.health_endpoint import HealthEndpoint, HealthUrlError, parse_health_url
 from redis_preflight.probes.cluster import ClusterTopology, discover
 from redis_preflight.probes.connection import Reachability, reach
 from redis_preflight.probes.sentinel import PrimaryLookup, locate_primary
@@ -61,6 +62,7 @@ class PreflightRun:
     target: Target
     provider: str | None = None
     on_close: Callable[[], None] | None = None
+    health: HealthEndpoint | None = None
     # For a redis+sentinel URL: what the sentinels said; the target is then the primary they named.
     sentinel: PrimaryLookup | None = None
     profile: Profile = field(init=False)
@@ -75,6 +77,15 @@ class PreflightRun:
     @property
     def budgets(self) -> Budgets:
         return BUDGETS[self.profile]
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no report may contain: the Redis password, the health URL's credentials."""
+        return self.target.secrets + (self.health.secrets if self.health else ())
+
+    @property
+    def health_budget_ms(self) -> float:
+        return self.settings.health_budget_ms or self.budgets.health_ms
 
     @cached_property
     def client(self) -> redis.Redis:
@@ -106,6 +117,7 @@ class PreflightRun:
             "socket timeout": f"{self.settings.socket_timeout:g} s",
             "latency p50 budget": f"{self.budgets.latency_p50_ms:g} ms",
             "latency p99 budget": f"{self.budgets.latency_p99_ms:g} ms",
+            **({"health budget": f"{self.health_budget_ms:g} ms"} if self.health else {}),
             "min replicas per primary": str(self.min_replicas),
         }
 
@@ -122,23 +134,49 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
     A redis+sentinel target asks its sentinels for the primary here, under the timeouts.
     """
     settings = load_settings(cli, env_file)
+    health = health_endpoint(settings)
     given = given_urls(settings, cli, env_file, base or Path.cwd())
     if not given:
         raise SettingsError(NO_TARGET)
     if given[0].url == EPHEMERAL and len(given) == 1:
         ephemeral = start_ephemeral()
         run = PreflightRun(
-            settings, parse_target(ephemeral.url), provider=ephemeral.provider, on_close=ephemeral.stop
+            settings,
+            parse_target(ephemeral.url),
+            provider=ephemeral.provider,
+            on_close=ephemeral.stop,
+            health=health,
         )
         return (run,)
-    return tuple(_run_for(settings, target) for target in parse_all(given))
+    # HEALTH_URL is one application's: in a fleet it goes with the first target only.
+    targets = parse_all(given)
+    return tuple(_run_for(settings, target, health if n == 0 else None) for n, target in enumerate(targets))
 
 
-def _run_for(settings: PreflightSettings, target: Target) -> PreflightRun:
+def _run_for(settings: PreflightSettings, target: Target, health: HealthEndpoint | None) -> PreflightRun:
     if target.sentinels is None:
-        return PreflightRun(settings, target)
+        return PreflightRun(settings, target, health=health)
     lookup = locate_primary(target, settings)
     if lookup.primary is None:
-        return PreflightRun(settings, target, sentinel=lookup)
+        return PreflightRun(settings, target, health=health, sentinel=lookup)
     host, port = lookup.primary
-    return PreflightRun(settings, replace(target, host=host, port=port), sentinel=lookup)
+    return PreflightRun(settings, replace(target, host=host, port=port), health=health, sentinel=lookup)
+
+
+NO_HEALTH_URL = (
+    "--expect-version and --require-service check the application's health document: give its "
+    "URL with --health-url http://HOST:8000/api/v1/health/detailed or HEALTH_URL"
+)
+
+
+def health_endpoint(settings: PreflightSettings) -> HealthEndpoint | None:
+    """HEALTH_URL, validated before any traffic; expectations without it would go unchecked."""
+    url = settings.health_url.get_secret_value().strip() if settings.health_url else ""
+    if not url:
+        if settings.expect_version is not None or settings.require_service:
+            raise SettingsError(NO_HEALTH_URL)
+        return None
+    try:
+        return parse_health_url(url)
+    except HealthUrlError as e:
+        raise SettingsError(f"invalid HEALTH_URL: {e}") from None
