@@ -154,6 +154,7 @@ class NodeReach:
     """How far the verifier got towards one node, worded by what the cluster thinks of it."""
 
     node: ClusterNode
+    target: Target  # the URL's scheme and credentials at the node's address: what per-node checks use
     reachability: Reachability
     failure: Diagnosis | None
 
@@ -177,7 +178,7 @@ def _reach_node(node: ClusterNode, target: Target, settings: PreflightSettings) 
     failure = reachability.failure
     if failure is not None:
         failure = unreachable_node(failure, node.address, node.failing)
-    return NodeReach(node, reachability, failure)
+    return NodeReach(node, at, reachability, failure)
 
 
 @dataclass(frozen=True)
