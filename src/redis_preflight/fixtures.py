@@ -8,7 +8,10 @@ import redis
 from redis_preflight import stash
 from redis_preflight.findings import Finding
 from redis_preflight.probes.connection import Reachability, ServerIdentity, identify
+from redis_preflight.probes.server import AnonymousAccess, anonymous_access, take_snapshot
+from redis_preflight.probes.server_snapshot import Blocked, ServerSnapshot
 from redis_preflight.run import PreflightRun
+from redis_preflight.server_report import render_snapshot
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +43,27 @@ def server_identity(redis_client: redis.Redis) -> ServerIdentity:
 def finding(request: pytest.FixtureRequest) -> Finding:
     """Lets a check say what it observed, shown when it passes."""
     return Finding(request.node)
+
+
+# Server area
+
+
+@pytest.fixture(scope="session")
+def server_snapshot(preflight: PreflightRun, redis_client: redis.Redis) -> ServerSnapshot:
+    """INFO, CONFIG GET and SLOWLOG, taken once per run; without INFO the area skips."""
+    snapshot = take_snapshot(redis_client, preflight.target)
+    if isinstance(snapshot, Blocked):
+        pytest.skip(f"{snapshot}: every server check reads INFO")
+    return snapshot
+
+
+@pytest.fixture(scope="session")
+def anonymous(preflight: PreflightRun, redis_client: redis.Redis) -> AnonymousAccess:
+    """Whether the server serves a client that sends no credentials."""
+    return anonymous_access(preflight.target, preflight.settings)
+
+
+@pytest.fixture
+def snapshot_html(pytestconfig: pytest.Config, server_snapshot: ServerSnapshot) -> str:
+    """The snapshot as HTML for the report, escaped and scrubbed of secrets."""
+    return render_snapshot(server_snapshot, pytestconfig.stash[stash.REDACTOR])

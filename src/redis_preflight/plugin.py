@@ -36,6 +36,8 @@ OPTIONS = (
     Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
     Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
     Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
+    # Server area
+    Option("--max-save-age", "max_save_age", float, "hours since the last successful save (default 24)"),
 )
 
 

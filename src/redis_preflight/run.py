@@ -59,6 +59,7 @@ class PreflightRun:
             "socket timeout": f"{self.settings.socket_timeout:g} s",
             "latency p50 budget": f"{self.budgets.latency_p50_ms:g} ms",
             "latency p99 budget": f"{self.budgets.latency_p99_ms:g} ms",
+            "max save age": f"{self.settings.max_save_age:g} h",
         }
 
     def close(self) -> None:

@@ -42,6 +42,9 @@ class PreflightSettings(BaseSettings):
     allow_write: bool = False
     report_dir: Path = Path("reports")
 
+    # Server area
+    max_save_age: float = Field(default=24.0, gt=0, le=24 * 365)  # hours
+
 
 # Command-line option name for each field, to say where a bad value came from.
 CLI_NAMES = {
@@ -52,6 +55,7 @@ CLI_NAMES = {
     "strict": "--strict",
     "allow_write": "--allow-write",
     "report_dir": "--report-dir",
+    "max_save_age": "--max-save-age",
 }
 
 
