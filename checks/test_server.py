@@ -114,16 +114,6 @@ def test_persistence_enabled(preflight, server_snapshot, finding):
     finding.observed(f"RDB snapshots: save {persistence.save_rules}; AOF off")
 
 
-def running(persistence):
-    """A save or rewrite in progress, for the observed line."""
-    parts = []
-    if persistence.bgsave_running_s is not None:
-        parts.append(f"BGSAVE running for {persistence.bgsave_running_s} s")
-    if persistence.aof_rewrite_running_s is not None:
-        parts.append(f"AOF rewrite running for {persistence.aof_rewrite_running_s} s")
-    return "; " + ", ".join(parts) if parts else ""
-
-
 @pytest.mark.severity("advisory", production="blocking")
 def test_last_save_succeeded(server_snapshot, finding):
     persistence = server_snapshot.persistence
@@ -140,7 +130,7 @@ def test_last_save_succeeded(server_snapshot, finding):
         f"{', '.join(failed)}: the last save failed, and Redis still takes writes that a restart would "
         "lose; check disk space and that 'dir' is writable (the server log says why)"
     )
-    finding.observed(f"last BGSAVE and AOF writes ok{running(persistence)}")
+    finding.observed(f"last BGSAVE and AOF writes ok{persistence.in_progress}")
 
 
 @pytest.mark.severity("advisory", production="blocking")
@@ -148,13 +138,13 @@ def test_last_save_recent(preflight, server_snapshot, finding):
     skip_on_local(preflight, "the age of the last save")
     persistence = server_snapshot.persistence
     if persistence.aof_enabled:
-        finding.observed(f"AOF on: writes are logged as they happen{running(persistence)}")
+        finding.observed(f"AOF on: writes are logged as they happen{persistence.in_progress}")
         return
     if persistence.rdb_enabled is False:
         pytest.skip("no RDB snapshots and no AOF: nothing is saved (see test_persistence_enabled)")
     last = age(persistence.last_save_age_s)
     if persistence.changes_since_save == 0:
-        finding.observed(f"last save {last} ago, no change since{running(persistence)}")
+        finding.observed(f"last save {last} ago, no change since{persistence.in_progress}")
         return
     limit_h = preflight.settings.max_save_age
     assert persistence.last_save_age_s <= limit_h * 3600, (
@@ -162,7 +152,7 @@ def test_last_save_recent(preflight, server_snapshot, finding):
         f"under {limit_h:g} h (--max-save-age): a crash now loses them; check the save rules and the "
         "server log for failed BGSAVEs"
     )
-    finding.observed(f"last save {last} ago{running(persistence)}")
+    finding.observed(f"last save {last} ago{persistence.in_progress}")
 
 
 @pytest.mark.severity("advisory")
@@ -243,19 +233,28 @@ def test_replication_link(server_snapshot, finding):
     )
 
 
-@pytest.mark.severity("advisory", remote="blocking", production="blocking")
-def test_protected_mode(server_snapshot, anonymous, finding):
-    if anonymous.allowed is False:
-        finding.observed(f"authentication required ({anonymous.seen})")
-        return
+def needs_credentials(anonymous, finding):
+    """True when clients without credentials are refused: then nothing is exposed."""
     if anonymous.allowed is None:
         pytest.skip(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
-    mode = server_snapshot.exposure.protected_mode
-    if mode is None:
+    if not anonymous.allowed:
+        finding.observed(f"authentication required ({anonymous.seen})")
+    return not anonymous.allowed
+
+
+def skip_if_unread(value, setting, snapshot):
+    if value is None:
         pytest.skip(
-            f"{server_snapshot.config_blocked}: protected-mode is not in INFO; check it in the "
-            "provider's console"
+            f"{snapshot.config_blocked}: {setting} is not in INFO; check it in the provider's console"
         )
+
+
+@pytest.mark.severity("advisory", remote="blocking", production="blocking")
+def test_protected_mode(server_snapshot, anonymous, finding):
+    if needs_credentials(anonymous, finding):
+        return
+    mode = server_snapshot.exposure.protected_mode
+    skip_if_unread(mode, "protected-mode", server_snapshot)
     assert mode == "yes", (
         f"protected-mode no and no authentication ({anonymous.seen}): anyone who reaches the port can "
         "read, change or wipe the data; set requirepass (or ACL users) and protected-mode yes"
@@ -265,16 +264,10 @@ def test_protected_mode(server_snapshot, anonymous, finding):
 
 @pytest.mark.severity("advisory", remote="blocking", production="blocking")
 def test_bind_interfaces(server_snapshot, anonymous, finding):
-    if anonymous.allowed is False:
-        finding.observed(f"authentication required ({anonymous.seen})")
+    if needs_credentials(anonymous, finding):
         return
-    if anonymous.allowed is None:
-        pytest.skip(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
     exposure = server_snapshot.exposure
-    if exposure.binds_everywhere is None:
-        pytest.skip(
-            f"{server_snapshot.config_blocked}: bind is not in INFO; check it in the provider's console"
-        )
+    skip_if_unread(exposure.bind, "bind", server_snapshot)
     assert not exposure.binds_everywhere, (
         f"bind {exposure.bind!r} listens on every interface and no authentication is required "
         f"({anonymous.seen}); set requirepass (or ACL users) and bind only the interfaces the "

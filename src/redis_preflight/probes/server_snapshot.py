@@ -71,6 +71,19 @@ class Persistence:
     def rdb_enabled(self) -> bool | None:
         return None if self.save_rules is None else bool(self.save_rules.strip())
 
+    @property
+    def in_progress(self) -> str:
+        """ "; BGSAVE running for 3 s" when a save or rewrite is under way, else ""."""
+        running = [
+            f"{what} running for {seconds} s"
+            for what, seconds in (
+                ("BGSAVE", self.bgsave_running_s),
+                ("AOF rewrite", self.aof_rewrite_running_s),
+            )
+            if seconds is not None
+        ]
+        return "; " + ", ".join(running) if running else ""
+
 
 @dataclass(frozen=True)
 class Clients:
