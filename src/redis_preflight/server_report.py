@@ -6,10 +6,12 @@ application's data, and may carry markup or a secret.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from redis_preflight.probes.server import SLOWLOG_ENTRIES
 from redis_preflight.probes.server_snapshot import ServerSnapshot, SlowEntry
 from redis_preflight.redact import Redactor
 
@@ -53,8 +55,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "master_last_io_seconds_ago",
     ),
 }
+Text = Callable[[Any], str]
 STYLE = (
-    "<style>.preflight-snapshot{display:flex;flex-wrap:wrap;gap:12px;font:12px monospace}"
+    "<style>.preflight-snapshot{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start;"
+    "font:12px monospace}"
     ".preflight-snapshot table{border-collapse:collapse}"
     ".preflight-snapshot td,.preflight-snapshot th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
     "</style>"
@@ -70,11 +74,10 @@ def render_snapshot(snapshot: ServerSnapshot, redactor: Redactor) -> str:
     tables = [_table(title, _section(snapshot, fields), text) for title, fields in SECTIONS.items()]
     keyspace = [(db, _db_line(stats)) for db, stats in snapshot.info.items() if db.startswith("db")]
     tables.append(_table("Keyspace", keyspace or [("(empty)", "")], text))
-    settings = list(snapshot.config.items()) or [(str(snapshot.config_blocked), "")]
-    tables.append(_table("Settings (CONFIG GET)", settings, text))
-    blocks = [STYLE, '<div class="preflight-snapshot">', *tables, "</div>"]
-    blocks.append(_slowlog(snapshot, text))
-    return "".join(blocks)
+    settings = [(name, value or '""') for name, value in snapshot.config.items()]
+    tables.append(_table("Settings (CONFIG GET)", settings or [(str(snapshot.config_blocked), "")], text))
+    tables.append(_slowlog(snapshot, text))
+    return "".join([STYLE, '<div class="preflight-snapshot">', *tables, "</div>"])
 
 
 def _section(snapshot: ServerSnapshot, fields: tuple[str, ...]) -> list[tuple[str, Any]]:
@@ -92,24 +95,24 @@ def _db_line(stats: Any) -> str:
     return ", ".join(f"{name}={value}" for name, value in stats.items())
 
 
-def _table(title: str, rows: list[tuple[str, Any]], text: Any) -> str:
+def _table(title: str, rows: list[tuple[str, Any]], text: Text) -> str:
     body = "".join(f"<tr><td>{text(name)}</td><td>{text(value)}</td></tr>" for name, value in rows)
     return f"<table><tr><th colspan=2>{text(title)}</th></tr>{body}</table>"
 
 
-def _slowlog(snapshot: ServerSnapshot, text: Any) -> str:
-    title = f"SLOWLOG GET {len(snapshot.slowlog)} (arguments after the first are never shown)"
+def _slowlog(snapshot: ServerSnapshot, text: Text) -> str:
+    title = f"SLOWLOG GET {SLOWLOG_ENTRIES}: the newest first; arguments after the first are not shown"
     if snapshot.slowlog_blocked is not None:
         return f"<p>{text(snapshot.slowlog_blocked)}</p>"
     if not snapshot.slowlog:
-        return "<p>SLOWLOG: no slow commands logged</p>"
+        return f"<p>SLOWLOG GET {SLOWLOG_ENTRIES}: no slow command logged</p>"
     head = "<tr><th>when (UTC)</th><th>ms</th><th>command</th><th>client</th></tr>"
     rows = "".join(
         f"<tr><td>{text(_when(e.started))}</td><td>{e.duration_us / 1000:.2f}</td>"
         f"<td>{text(_command(e))}</td><td>{text(e.client)}</td></tr>"
         for e in snapshot.slowlog
     )
-    return f'<table class="preflight-snapshot"><tr><th colspan=4>{text(title)}</th></tr>{head}{rows}</table>'
+    return f"<table><tr><th colspan=4>{text(title)}</th></tr>{head}{rows}</table>"
 
 
 def _command(entry: SlowEntry) -> str:
