@@ -37,9 +37,17 @@ def via(snapshot):
     return "" if snapshot.config_blocked is None else f"; read from {snapshot.source}"
 
 
+def skip_if_unread(value, setting, snapshot):
+    """A setting neither CONFIG GET nor INFO gave cannot be judged: say which command was missing."""
+    if value is None:
+        missing = snapshot.config_blocked or "CONFIG GET gave no answer"
+        pytest.skip(f"{missing}: {setting} is not in INFO; check it in the provider's console")
+
+
 @pytest.mark.severity("advisory")
 def test_memory_headroom(preflight, server_snapshot, finding):
     memory = server_snapshot.memory
+    skip_if_unread(memory.maxmemory, "maxmemory", server_snapshot)
     if memory.used_ratio is None:
         assert preflight.profile is Profile.LOCAL, (
             f"{mib(memory.used)} used and no maxmemory on a {preflight.profile} server: Redis grows "
@@ -67,6 +75,7 @@ def test_memory_headroom(preflight, server_snapshot, finding):
 @pytest.mark.severity("advisory", production="blocking")
 def test_eviction_policy(server_snapshot, finding):
     memory = server_snapshot.memory
+    skip_if_unread(memory.policy, "maxmemory-policy", server_snapshot)
     if memory.policy != "noeviction" and not memory.maxmemory:
         finding.observed(f"maxmemory-policy {memory.policy} but no maxmemory: nothing is evicted today")
         return
@@ -158,8 +167,7 @@ def test_last_save_recent(preflight, server_snapshot, finding):
 @pytest.mark.severity("advisory")
 def test_client_headroom(server_snapshot, finding):
     clients = server_snapshot.clients
-    if clients.used_ratio is None:
-        pytest.skip(f"{server_snapshot.config_blocked}: maxclients is in INFO only from Redis 7.0")
+    skip_if_unread(clients.maxclients, "maxclients (INFO has it from Redis 7.0)", server_snapshot)
     assert clients.used_ratio <= CLIENTS_ADVISORY, (
         f"{clients.connected} clients connected of maxclients {clients.maxclients} "
         f"({clients.used_ratio:.0%}), expected under {CLIENTS_ADVISORY:.0%}: new connections are refused "
@@ -240,13 +248,6 @@ def needs_credentials(anonymous, finding):
     if not anonymous.allowed:
         finding.observed(f"authentication required ({anonymous.seen})")
     return not anonymous.allowed
-
-
-def skip_if_unread(value, setting, snapshot):
-    if value is None:
-        pytest.skip(
-            f"{snapshot.config_blocked}: {setting} is not in INFO; check it in the provider's console"
-        )
 
 
 @pytest.mark.severity("advisory", remote="blocking", production="blocking")

@@ -117,6 +117,22 @@ def test_readme_acl_user_runs_the_whole_suite(run_preflight, least_privilege):
     assert "read from INFO (CONFIG GET not available)" in restricted["test_persistence_enabled"]["message"]
 
 
+def test_user_without_info_skips_naming_it(run_preflight, least_privilege):
+    client_of(least_privilege).execute_command(
+        "ACL", "SETUSER", "noinfo", "on", ">pw", "~*", "-@all", "+@read", "+@connection", "-@admin"
+    )
+    url = f"redis://noinfo:pw@127.0.0.1:{least_privilege.port}/0"
+    outcome = run_preflight("--redis-url", url)
+    assert outcome.returncode == 0, outcome.output
+    checks = checks_by_name(outcome)
+    assert not [c for c in checks.values() if c["outcome"] == "error"], outcome.output
+    needing_info = [c for c in checks.values() if c["area"] == "server"] + [checks["test_server_identity"]]
+    for check in needing_info:
+        assert check["outcome"] == "skipped", check
+        assert check["message"].startswith("INFO not available (NOPERM at 127.0.0.1:"), check
+    assert checks["test_ping"]["outcome"] == "passed"
+
+
 # Read-only: a whole default run writes nothing
 
 
@@ -135,8 +151,10 @@ def test_default_run_writes_nothing(run_preflight, debuggable):
     after = command_calls(admin)
     assert outcome.returncode == 0, outcome.output
     assert admin.execute_command("DEBUG", "DIGEST") == digest
-    called = commands_called(before, after) - {"info", "debug"}  # this test's own
-    assert {"ping", "info", "config|get", "slowlog|get"} <= called | {"info"}
+    # One INFO snapshot per run: the other INFO call is this test's own "before".
+    assert after["info"] - before.get("info", 0) == 2
+    called = commands_called(before, after) - {"debug"}
+    assert {"ping", "info", "config|get", "slowlog|get"} <= called
     flags = command_flags(admin, called)
     writes = {name for name, flag_list in flags.items() if "write" in flag_list or "@write" in flag_list}
     assert not writes, f"the verifier sent write commands: {writes}"

@@ -7,7 +7,7 @@ import redis
 
 from redis_preflight import stash
 from redis_preflight.findings import Finding
-from redis_preflight.probes.connection import Reachability, ServerIdentity, identify
+from redis_preflight.probes.connection import Reachability, ServerIdentity, identity_of
 from redis_preflight.probes.server import AnonymousAccess, anonymous_access, take_snapshot
 from redis_preflight.probes.server_snapshot import Blocked, ServerSnapshot
 from redis_preflight.run import PreflightRun
@@ -35,8 +35,8 @@ def redis_client(preflight: PreflightRun) -> redis.Redis:
 
 
 @pytest.fixture(scope="session")
-def server_identity(redis_client: redis.Redis) -> ServerIdentity:
-    return identify(redis_client)
+def server_identity(server_snapshot: ServerSnapshot) -> ServerIdentity:
+    return identity_of(server_snapshot.info)
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def server_snapshot(preflight: PreflightRun, redis_client: redis.Redis) -> Serve
     """INFO, CONFIG GET and SLOWLOG, taken once per run; without INFO the area skips."""
     snapshot = take_snapshot(redis_client, preflight.target)
     if isinstance(snapshot, Blocked):
-        pytest.skip(f"{snapshot}: every server check reads INFO")
+        pytest.skip(f"{snapshot}: the checks that read INFO cannot judge this server")
     return snapshot
 
 

@@ -43,8 +43,8 @@ class SlowEntry:
 @dataclass(frozen=True)
 class Memory:
     used: int
-    maxmemory: int
-    policy: str
+    maxmemory: int | None  # None: neither CONFIG GET nor INFO gave it
+    policy: str | None
     evicted_keys: int
     fragmentation_ratio: float
     fragmentation_bytes: int
@@ -162,8 +162,8 @@ class ServerSnapshot:
     def memory(self) -> Memory:
         return Memory(
             used=self.number("used_memory"),
-            maxmemory=int(self.setting("maxmemory", "maxmemory") or 0),
-            policy=self.setting("maxmemory-policy", "maxmemory_policy") or "unknown",
+            maxmemory=_integer(self.setting("maxmemory", "maxmemory")),
+            policy=self.setting("maxmemory-policy", "maxmemory_policy"),
             evicted_keys=self.number("evicted_keys"),
             fragmentation_ratio=float(self.number("mem_fragmentation_ratio", 1.0)),
             fragmentation_bytes=self.number(
@@ -192,10 +192,9 @@ class ServerSnapshot:
 
     @property
     def clients(self) -> Clients:
-        maxclients = self.setting("maxclients", "maxclients")
         return Clients(
             connected=self.number("connected_clients"),
-            maxclients=int(maxclients) if maxclients else None,
+            maxclients=_integer(self.setting("maxclients", "maxclients")),
             blocked=self.number("blocked_clients"),
             rejected=self.number("rejected_connections"),
             uptime_s=self.number("uptime_in_seconds"),
@@ -220,3 +219,7 @@ class ServerSnapshot:
     @property
     def exposure(self) -> Exposure:
         return Exposure(self.config.get("protected-mode"), self.config.get("bind"))
+
+
+def _integer(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
