@@ -20,6 +20,7 @@ PRIMARY_SILENCE_S = 60
 
 
 def skip_on_local(preflight, what):
+    __tracebackhide__ = True
     if preflight.profile is Profile.LOCAL:
         pytest.skip(f"local profile: {what} is checked on remote and production (--profile remote)")
 
@@ -39,6 +40,7 @@ def via(snapshot):
 
 def skip_if_unread(value, setting, snapshot):
     """A setting neither CONFIG GET nor INFO gave cannot be judged: say which command was missing."""
+    __tracebackhide__ = True
     if value is None:
         missing = snapshot.config_blocked or "CONFIG GET gave no answer"
         pytest.skip(f"{missing}: {setting} is not in INFO; check it in the provider's console")
@@ -243,6 +245,7 @@ def test_replication_link(server_snapshot, finding):
 
 def needs_credentials(anonymous, finding):
     """True when clients without credentials are refused: then nothing is exposed."""
+    __tracebackhide__ = True
     if anonymous.allowed is None:
         pytest.skip(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
     if not anonymous.allowed:
