@@ -36,6 +36,13 @@ OPTIONS = (
     Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
     Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
     Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
+    Option("--latency-samples", "latency_samples", int, "PINGs in the latency burst (default 100)"),
+    Option("--latency-window", "latency_window", float, "seconds the burst may take (default 2)"),
+    Option("--latency-p50-ms", "latency_p50_ms", float, "p50 budget in ms (default: the profile's)"),
+    Option("--latency-p99-ms", "latency_p99_ms", float, "p99 budget in ms (default: the profile's)"),
+    Option(
+        "--slowlog-threshold-ms", "slowlog_threshold_ms", float, "slow-command threshold in ms (default 10)"
+    ),
 )
 
 
@@ -132,6 +139,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if stash.RUN in item.config.stash:
+        fixtures.skip_if_stopped_answering(item, stash.run(item.config))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -141,6 +154,8 @@ def pytest_runtest_makereport(
     if stash.RUN not in config.stash:
         return report
     run = stash.run(config)
+    if call.excinfo is not None:
+        run.notice(item.name, call.excinfo.value)
     if is_result(report) and not any(name == "outcome" for name, _ in item.user_properties):
         result = describe(item, call, report, run.target, run.profile)
         properties = [

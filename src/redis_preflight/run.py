@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ import redis
 
 from redis_preflight.client import open_client
 from redis_preflight.ephemeral import start_ephemeral
+from redis_preflight.errors import Diagnosis, stopped_answering
 from redis_preflight.probes.connection import Reachability, reach
 from redis_preflight.profiles import BUDGETS, Budgets, Profile, infer_profile
 from redis_preflight.settings import EPHEMERAL, PreflightSettings, SettingsError, load_settings
@@ -21,6 +22,17 @@ NO_TARGET = (
     "no Redis target: give --redis-url redis://HOST:6379/0, set REDIS_URL in the environment "
     "or in an env file (--env-file backend/.env), or try --redis-url ephemeral"
 )
+
+
+@dataclass(frozen=True)
+class StoppedAnswering:
+    """The check at which the server stopped answering mid-run, and why."""
+
+    check: str
+    diagnosis: Diagnosis
+
+    def __str__(self) -> str:
+        return f"server stopped answering at {self.check} ({self.diagnosis.fault.value}): see that check"
 
 
 @dataclass
@@ -33,6 +45,7 @@ class PreflightRun:
     on_close: Callable[[], None] | None = None
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
+    stopped: StoppedAnswering | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if self.settings.profile is not None:
@@ -42,7 +55,9 @@ class PreflightRun:
 
     @property
     def budgets(self) -> Budgets:
-        return BUDGETS[self.profile]
+        """The profile's budgets, with any the settings override."""
+        given = {f.name: getattr(self.settings, f.name, None) for f in fields(Budgets)}
+        return replace(BUDGETS[self.profile], **{k: v for k, v in given.items() if v is not None})
 
     @cached_property
     def client(self) -> redis.Redis:
@@ -59,7 +74,15 @@ class PreflightRun:
             "socket timeout": f"{self.settings.socket_timeout:g} s",
             "latency p50 budget": f"{self.budgets.latency_p50_ms:g} ms",
             "latency p99 budget": f"{self.budgets.latency_p99_ms:g} ms",
+            "latency burst": f"{self.settings.latency_samples} PINGs in at most "
+            f"{self.settings.latency_window:g} s",
+            "slowlog threshold": f"{self.budgets.slowlog_threshold_ms:g} ms",
         }
+
+    def notice(self, check: str, error: BaseException) -> None:
+        """Remember the first check at which the server stopped answering, so later ones skip at once."""
+        if self.stopped is None and (diagnosis := stopped_answering(error, self.target)) is not None:
+            self.stopped = StoppedAnswering(check, diagnosis)
 
     def close(self) -> None:
         if "client" in self.__dict__:

@@ -41,6 +41,12 @@ class PreflightSettings(BaseSettings):
     strict: bool = False
     allow_write: bool = False
     report_dir: Path = Path("reports")
+    # Latency: the PING burst, and overrides of the profile's budgets (None: the profile's).
+    latency_samples: int = Field(default=100, ge=1, le=10_000)
+    latency_window: float = Field(default=2.0, gt=0, le=60)
+    latency_p50_ms: float | None = Field(default=None, gt=0)
+    latency_p99_ms: float | None = Field(default=None, gt=0)
+    slowlog_threshold_ms: float | None = Field(default=None, ge=0)
 
 
 # Command-line option name for each field, to say where a bad value came from.
@@ -52,6 +58,11 @@ CLI_NAMES = {
     "strict": "--strict",
     "allow_write": "--allow-write",
     "report_dir": "--report-dir",
+    "latency_samples": "--latency-samples",
+    "latency_window": "--latency-window",
+    "latency_p50_ms": "--latency-p50-ms",
+    "latency_p99_ms": "--latency-p99-ms",
+    "slowlog_threshold_ms": "--slowlog-threshold-ms",
 }
 
 
