@@ -14,6 +14,7 @@ from redis_preflight.profiles import Budgets
 WIDTH, HEIGHT = 560, 210
 LEFT, RIGHT, TOP, BOTTOM = 36, 14, 56, 34  # the marks' labels sit in four rows above the bars
 BINS = 30
+FLOOR_MS = 0.001  # a log scale has no zero; no round trip is faster than a microsecond
 TICKS = (1, 2, 5)
 
 
@@ -26,10 +27,9 @@ def latency_histogram(sample: LatencySample, budgets: Budgets) -> str:
         (budgets.latency_p50_ms, f"p50 budget {budgets.latency_p50_ms:g}", "#b3261e", ""),
         (budgets.latency_p99_ms, f"p99 budget {budgets.latency_p99_ms:g}", "#b3261e", "4 3"),
     ]
-    values = [v for v in sample.samples_ms if v > 0] or [0.001]
-    low = min([*values, *(m[0] for m in marks)]) / 1.2
-    high = max([*values, *(m[0] for m in marks)]) * 1.2
-    scale = _LogScale(low, high)
+    values = list(sample.samples_ms)
+    everything = [*values, *(mark[0] for mark in marks)]
+    scale = _LogScale(max(min(everything), FLOOR_MS) / 1.2, max(everything) * 1.2)
     caption = (
         f"Round-trip latency, {len(sample.samples_ms)} PINGs (ms, log scale): {sample.figures()}; "
         f"budget p50 < {budgets.latency_p50_ms:g} ms, p99 < {budgets.latency_p99_ms:g} ms"
@@ -55,7 +55,7 @@ class _LogScale:
         self.low, self.high = math.log10(low), math.log10(high)
 
     def x(self, value: float) -> float:
-        share = (math.log10(value) - self.low) / (self.high - self.low)
+        share = (math.log10(max(value, FLOOR_MS)) - self.low) / (self.high - self.low)
         return LEFT + share * (WIDTH - LEFT - RIGHT)
 
     def edges(self) -> list[float]:
