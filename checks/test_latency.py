@@ -1,17 +1,14 @@
 """Latency: round trips within the profile's budget, and no recent slow commands on the server."""
 
 import pytest
-from pytest_html import extras as html
-
-from redis_preflight.pictures import latency_histogram, slow_command_table
 
 pytestmark = pytest.mark.area("latency")
 
 
 @pytest.mark.severity("blocking")
-def test_round_trip_latency(preflight, latency, finding, extras):
+@pytest.mark.usefixtures("latency_histogram_shown")
+def test_round_trip_latency(preflight, latency, finding):
     budget = preflight.budgets.latency_p50_ms
-    extras.append(html.html(latency_histogram(latency, preflight.budgets)))
     assert latency.p50_ms < budget, (
         f"{latency.figures()}: p50 over the {budget:g} ms budget; the network path or the server is "
         "slow: compare redis-cli --latency from this host, check SLOWLOG, or set --latency-p50-ms "
@@ -31,11 +28,11 @@ def test_latency_tail(preflight, latency, finding):
 
 
 @pytest.mark.severity("advisory")
-def test_slow_commands(preflight, slow_commands, finding, extras):
+@pytest.mark.usefixtures("slow_commands_shown")
+def test_slow_commands(preflight, slow_commands, finding):
     if slow_commands.refused:
         pytest.skip(f"SLOWLOG GET refused: {slow_commands.refused}")
     threshold = preflight.budgets.slowlog_threshold_ms
-    extras.append(html.html(slow_command_table(slow_commands, threshold)))
     slow = slow_commands.recent_over(threshold)
     assert not slow, (
         f"{len(slow)} command(s) over {threshold:g} ms in the last hour (SLOWLOG GET 10): "

@@ -20,6 +20,7 @@ from redis_preflight.target import TargetError
 
 BACKSTOP_TIMEOUT_S = 60.0
 FLAG = bool  # an option that takes no value
+REPEATABLE = list  # an option that may be given several times; its values are collected
 
 
 class Option(NamedTuple):
@@ -43,6 +44,12 @@ OPTIONS = (
     Option(
         "--slowlog-threshold-ms", "slowlog_threshold_ms", float, "slow-command threshold in ms (default 10)"
     ),
+    # the application's health endpoint
+    Option("--health-url", "health_url", str, "the application's health endpoint (http:// or https://)"),
+    Option("--health-ca-file", "health_ca_file", str, "CA bundle (PEM) for the health endpoint's TLS"),
+    Option("--expect-version", "expect_version", str, "the version the health endpoint must report"),
+    Option("--require-service", "require_service", REPEATABLE, "a service that must be true besides redis"),
+    Option("--health-budget-ms", "health_budget_ms", float, "health answer budget (default per profile)"),
 )
 
 
@@ -52,6 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest = f"preflight_{option.field}"
         if option.kind is FLAG:
             group.addoption(option.flag, dest=dest, action="store_const", const=True, help=option.help)
+        elif option.kind is REPEATABLE:
+            group.addoption(option.flag, dest=dest, action="append", help=option.help)
         else:
             group.addoption(option.flag, dest=dest, type=option.kind, help=option.help)
     group.addoption("--env-file", dest="preflight_env_file", help="env file to read (default .env)")
@@ -76,7 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
         write_usage_error(_report_dir(config, cli.get("report_dir")) / "summary.json", str(e))
         raise pytest.UsageError(str(e)) from None
     config.stash[stash.RUN] = run
-    config.stash[stash.REDACTOR] = Redactor(run.target.secrets)
+    config.stash[stash.REDACTOR] = Redactor(run.secrets)
     summary = Summary(run.target.redacted, run.profile.value, run.settings.strict)
     config.stash[stash.SUMMARY] = summary
     html, junit, summary_json = reports_of(_report_dir(config, str(run.settings.report_dir)))
@@ -128,6 +137,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.stash[metadata_key].update(
             {
                 "Target": run.target.redacted,
+                **({"Health endpoint": run.health.redacted} if run.health else {}),
                 "Profile": f"{run.profile} ({run.profile_reason})",
                 **{k.capitalize(): v for k, v in run.thresholds().items()},
             }

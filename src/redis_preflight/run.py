@@ -13,6 +13,7 @@ import redis
 from redis_preflight.client import open_client
 from redis_preflight.ephemeral import start_ephemeral
 from redis_preflight.errors import Diagnosis, stopped_answering
+from redis_preflight.health_endpoint import HealthEndpoint, HealthUrlError, parse_health_url
 from redis_preflight.probes.connection import Reachability, reach
 from redis_preflight.profiles import BUDGETS, Budgets, Profile, infer_profile
 from redis_preflight.settings import EPHEMERAL, PreflightSettings, SettingsError, load_settings
@@ -43,6 +44,7 @@ class PreflightRun:
     target: Target
     provider: str | None = None
     on_close: Callable[[], None] | None = None
+    health: HealthEndpoint | None = None
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
     stopped: StoppedAnswering | None = field(default=None, init=False)
@@ -58,6 +60,15 @@ class PreflightRun:
         """The profile's budgets, with any the settings override."""
         given = {f.name: getattr(self.settings, f.name, None) for f in fields(Budgets)}
         return replace(BUDGETS[self.profile], **{k: v for k, v in given.items() if v is not None})
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no report may contain: the Redis password, the health URL's credentials."""
+        return self.target.secrets + (self.health.secrets if self.health else ())
+
+    @property
+    def health_budget_ms(self) -> float:
+        return self.settings.health_budget_ms or self.budgets.health_ms
 
     @cached_property
     def client(self) -> redis.Redis:
@@ -77,6 +88,7 @@ class PreflightRun:
             "latency burst": f"{self.settings.latency_samples} PINGs in at most "
             f"{self.settings.latency_window:g} s",
             "slowlog threshold": f"{self.budgets.slowlog_threshold_ms:g} ms",
+            **({"health budget": f"{self.health_budget_ms:g} ms"} if self.health else {}),
         }
 
     def notice(self, check: str, error: BaseException) -> None:
@@ -94,15 +106,39 @@ class PreflightRun:
 def prepare(cli: dict[str, Any], env_file: Path | None) -> PreflightRun:
     """Settings, then the target; raises SettingsError or TargetError before any traffic."""
     settings = load_settings(cli, env_file)
+    health = health_endpoint(settings)
     if settings.redis_url is None or not settings.redis_url.get_secret_value().strip():
         raise SettingsError(NO_TARGET)
     url = settings.redis_url.get_secret_value().strip()
     if url != EPHEMERAL:
         try:
-            return PreflightRun(settings, parse_target(url))
+            return PreflightRun(settings, parse_target(url), health=health)
         except TargetError as e:
             raise TargetError(f"invalid REDIS_URL: {e}") from None
     ephemeral = start_ephemeral()
     return PreflightRun(
-        settings, parse_target(ephemeral.url), provider=ephemeral.provider, on_close=ephemeral.stop
+        settings,
+        parse_target(ephemeral.url),
+        provider=ephemeral.provider,
+        on_close=ephemeral.stop,
+        health=health,
     )
+
+
+NO_HEALTH_URL = (
+    "--expect-version and --require-service check the application's health document: give its "
+    "URL with --health-url http://HOST:8000/api/v1/health/detailed or HEALTH_URL"
+)
+
+
+def health_endpoint(settings: PreflightSettings) -> HealthEndpoint | None:
+    """HEALTH_URL, validated before any traffic; expectations without it would go unchecked."""
+    url = settings.health_url.get_secret_value().strip() if settings.health_url else ""
+    if not url:
+        if settings.expect_version is not None or settings.require_service:
+            raise SettingsError(NO_HEALTH_URL)
+        return None
+    try:
+        return parse_health_url(url)
+    except HealthUrlError as e:
+        raise SettingsError(f"invalid HEALTH_URL: {e}") from None

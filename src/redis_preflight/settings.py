@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, FilePath, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from redis_preflight.profiles import Profile
 
@@ -48,6 +48,23 @@ class PreflightSettings(BaseSettings):
     latency_p99_ms: float | None = Field(default=None, gt=0)
     slowlog_threshold_ms: float | None = Field(default=None, ge=0)
 
+    # The application's health endpoint (HEALTH_URL may carry a token: a secret like REDIS_URL).
+    health_url: SecretStr | None = _env("HEALTH_URL")
+    health_ca_file: FilePath | None = None
+    expect_version: str | None = None
+    # Services the health document must report true, besides redis; env: comma-separated.
+    require_service: Annotated[tuple[str, ...], NoDecode] = ()
+    health_budget_ms: float | None = Field(default=None, gt=0)
+
+    @property
+    def required_services(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(("redis", *self.require_service)))
+
+    @field_validator("require_service", mode="before")
+    @classmethod
+    def _split_services(cls, value: Any) -> Any:
+        return tuple(s.strip() for s in value.split(",") if s.strip()) if isinstance(value, str) else value
+
 
 # Command-line option name for each field, to say where a bad value came from.
 CLI_NAMES = {
@@ -63,6 +80,11 @@ CLI_NAMES = {
     "latency_p50_ms": "--latency-p50-ms",
     "latency_p99_ms": "--latency-p99-ms",
     "slowlog_threshold_ms": "--slowlog-threshold-ms",
+    "health_url": "--health-url",
+    "health_ca_file": "--health-ca-file",
+    "expect_version": "--expect-version",
+    "require_service": "--require-service",
+    "health_budget_ms": "--health-budget-ms",
 }
 
 
