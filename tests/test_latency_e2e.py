@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import redis
+import test_report_browser as browser
 
 from conftest import clean_env
 
@@ -46,6 +47,19 @@ def test_healthy_server_latency_figures_and_picture(run_preflight, plain_redis):
     assert "http" not in picture.replace("http://www.w3.org/2000/svg", "")
     assert "<svg" not in (outcome.report_dir / "summary.json").read_text()
     assert "<svg" not in (outcome.report_dir / "junit.xml").read_text()
+
+
+@pytest.mark.skipif(browser.CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
+def test_histogram_renders_in_a_browser_without_fetching(run_preflight, plain_redis, tmp_path):
+    outcome = run_preflight("--redis-url", plain_redis.url, "-k", "latency")
+    trap = browser.Listener(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    try:
+        dom = browser.render(outcome.report_dir / "report.html", trap.port, tmp_path, "--dump-dom")
+    finally:
+        trap.close()
+    svg = r'<svg xmlns="http://www.w3.org/2000/svg"[^>]* aria-label="Round-trip latency, 100 PINGs'
+    assert re.search(svg, dom), dom[-2000:]
+    assert browser.report_requests(trap) == []
 
 
 def test_p50_over_budget_fails_the_gate_with_figures(run_preflight, plain_redis):
