@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -46,10 +47,15 @@ def verifier_p50(url: str, reports: Path) -> float:
     return float(found.group(1))
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{figure:.1f}" for figure in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     rounds = parser.parse_args().rounds
+    print(f"{rounds} rounds; {load()} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as directory:
         server = LocalRedis(Path(directory)).start()
         try:
@@ -67,7 +73,7 @@ def main() -> None:
     ratio = ours_median / cli_median
     verdict = "ok" if 1 / 1.5 <= ratio <= 1.5 else "OUTSIDE 1.5x"
     print(f"{'median':>5} {cli_median:>11.2f} ms {ours_median:>10.2f} ms {ratio:>6.2f}")
-    print(f"goal: the ratio within 1.5x either way: {verdict}")
+    print(f"goal: the ratio within 1.5x either way: {verdict}; {load()}")
 
 
 if __name__ == "__main__":

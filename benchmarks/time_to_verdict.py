@@ -12,6 +12,7 @@ empty keyspace; the connect (or socket) timeout + 2 s for the others.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -61,10 +62,15 @@ def verdict_time(port: int) -> tuple[float, int]:
         return time.perf_counter() - started, done.returncode
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{figure:.1f}" for figure in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
+    print(f"{runs} runs each, default timeouts; {load()} ({os.cpu_count()} cores)")
     print(f"{'target':42} {'exit':>4} {'median':>7} {'min':>6} {'max':>6} {'goal':>6}")
     for name, start, goal in SCENARIOS:
         with start() as port:  # type: ignore[attr-defined]
@@ -76,6 +82,7 @@ def main() -> None:
             f"{name:42} {codes:>4} {median:6.2f}s {min(seconds):5.2f}s {max(seconds):5.2f}s "
             f"{goal:5.1f}s {'ok' if median < goal else 'OVER'}"
         )
+    print(load())
 
 
 if __name__ == "__main__":

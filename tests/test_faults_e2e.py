@@ -160,12 +160,11 @@ def assert_stopped_answering(outcome, faults: set[Fault]) -> None:
 def test_server_paused_mid_run(run_preflight, every_check, redis_factory):
     server = redis_factory()
     control = redis.Redis(port=server.port)
-    pause = lambda: control.execute_command("CLIENT", "PAUSE", 30000, "ALL")  # noqa: E731
-    try:
-        with fault_servers.on_first(server, "INFO", pause):
-            outcome, elapsed = run_timed(run_preflight, server.url)
-    finally:
-        control.execute_command("CLIENT", "UNPAUSE")
+    # Long enough for the socket timeout to strike; it lapses by itself, since a CLIENT UNPAUSE
+    # from another client would wait behind the pause like every other command.
+    pause_ms = int(3 * TIMEOUT_S * 1000)
+    with fault_servers.on_first(server, "INFO", lambda: control.execute_command("CLIENT", "PAUSE", pause_ms)):
+        outcome, elapsed = run_timed(run_preflight, server.url)
     assert outcome.check("test_server_identity")["outcome"] == "passed"
     assert_stopped_answering(outcome, {Fault.READ_TIMEOUT})
     assert_complete(outcome, every_check, elapsed)
