@@ -165,7 +165,7 @@ def test_server_paused_mid_run(run_preflight, every_check, redis_factory):
     pause_ms = int(3 * TIMEOUT_S * 1000)
     with fault_servers.on_first(server, "INFO", lambda: control.execute_command("CLIENT", "PAUSE", pause_ms)):
         outcome, elapsed = run_timed(run_preflight, server.url)
-    assert outcome.check("test_server_identity")["outcome"] == "passed"
+    assert outcome.check("test_ping")["outcome"] == "passed"  # it answered at first
     assert_stopped_answering(outcome, {Fault.READ_TIMEOUT})
     assert_complete(outcome, every_check, elapsed)
 
@@ -174,6 +174,6 @@ def test_server_killed_mid_run(run_preflight, every_check, redis_factory):
     server = redis_factory()
     with fault_servers.on_first(server, "INFO", server.process.kill):
         outcome, elapsed = run_timed(run_preflight, server.url)
-    assert outcome.check("test_server_identity")["outcome"] == "passed"
+    assert outcome.check("test_ping")["outcome"] == "passed"  # it answered at first
     assert_stopped_answering(outcome, {Fault.CLOSED, Fault.REFUSED})
     assert_complete(outcome, every_check, elapsed)
