@@ -57,6 +57,13 @@ class PreflightSettings(BaseSettings):
         """Every URL given by --redis-url / REDIS_URL (several are separated by whitespace)."""
         return self.redis_url.get_secret_value().split() if self.redis_url else []
 
+    # Latency: the PING burst, and overrides of the profile's budgets (None: the profile's).
+    latency_samples: int = Field(default=100, ge=1, le=10_000)
+    latency_window: float = Field(default=2.0, gt=0, le=60)
+    latency_p50_ms: float | None = Field(default=None, gt=0)
+    latency_p99_ms: float | None = Field(default=None, gt=0)
+    slowlog_threshold_ms: float | None = Field(default=None, ge=0)
+
     # The application's health endpoint (HEALTH_URL may carry a token: a secret like REDIS_URL).
     health_url: SecretStr | None = _env("HEALTH_URL")
     health_ca_file: FilePath | None = None
@@ -101,6 +108,11 @@ CLI_NAMES = {
     "report_dir": "--report-dir",
     "targets_file": "--targets-file",
     "min_replicas": "--min-replicas",
+    "latency_samples": "--latency-samples",
+    "latency_window": "--latency-window",
+    "latency_p50_ms": "--latency-p50-ms",
+    "latency_p99_ms": "--latency-p99-ms",
+    "slowlog_threshold_ms": "--slowlog-threshold-ms",
     "health_url": "--health-url",
     "health_ca_file": "--health-ca-file",
     "expect_version": "--expect-version",
