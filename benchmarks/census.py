@@ -81,7 +81,7 @@ def in_process(client: redis.Redis, profile: bool) -> str:
     started, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
-    census = take_census(client, CONTRACT, Bounds(full_scan=True))
+    census = take_census([client], CONTRACT, Bounds(full_scan=True))
     if profiler:
         profiler.disable()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -16,7 +16,7 @@ from redis_preflight.samples import seed
 
 # What the census may send: reads and introspection only, never KEYS, never a write.
 READS = {"dbsize", "scan", "pttl", "strlen", "mget", "get", "type", "memory|usage"}
-HANDSHAKE_AND_TEST = {"select", "config|resetstat", "info"}
+HANDSHAKE_AND_TEST = {"select", "config|resetstat", "info"}  # the test's own, and redis-py's
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_sample_bounds_what_is_examined(census_redis):
     r = fresh(census_redis, 1)
     many_sessions(r, 3000)
     r.config_resetstat()
-    census = take_census(r, CONTRACT, Bounds(key_sample=100))
+    census = take_census([r], CONTRACT, Bounds(key_sample=100))
     sessions = census.pattern("user_session")
     assert (sessions.seen, sessions.count, sessions.counted) == (3000, 3000, True)
     assert sessions.examined == 100
@@ -63,7 +63,7 @@ def test_full_scan_examines_everything_and_writes_nothing(census_redis):
     seed(r, users=300)
     before = r.dbsize()
     r.config_resetstat()
-    census = take_census(r, CONTRACT, Bounds(key_sample=10, full_scan=True))
+    census = take_census([r], CONTRACT, Bounds(key_sample=10, full_scan=True))
     assert census.complete
     assert census.scanned == before == census.examined == 1500
     assert all(p.violations == () for p in census.patterns)
@@ -80,7 +80,7 @@ def test_big_value_is_measured_not_fetched(census_redis):
     r.set("goal_state:huge", document(STATE, history=["x" * BIG]), ex=3600)
     r.set("goal_state:small", document(STATE), ex=3600)
     sent_before = r.info("stats")["total_net_output_bytes"]
-    census = take_census(r, CONTRACT, Bounds())
+    census = take_census([r], CONTRACT, Bounds())
     sent = r.info("stats")["total_net_output_bytes"] - sent_before
     assert sent < 64 * 1024, f"the server sent {sent:,} bytes: the big value was fetched"
     (violation,) = census.pattern("goal_state").violations
@@ -92,7 +92,7 @@ def test_big_value_is_measured_not_fetched(census_redis):
 def test_time_budget_stops_the_scan_and_estimates(census_redis):
     r = fresh(census_redis, 4)
     many_sessions(r, 20_000)
-    census = take_census(r, CONTRACT, Bounds(scan_budget_s=1e-6))
+    census = take_census([r], CONTRACT, Bounds(scan_budget_s=1e-6))
     sessions = census.pattern("user_session")
     assert not census.complete
     assert 0 < census.scanned < 20_000
@@ -105,7 +105,7 @@ def test_throttle_keeps_the_rate_under_the_limit(census_redis):
     many_sessions(r, 1500)
     r.config_resetstat()
     started = time.monotonic()
-    take_census(r, CONTRACT, Bounds(max_ops_per_sec=4000, full_scan=True))
+    take_census([r], CONTRACT, Bounds(max_ops_per_sec=4000, full_scan=True))
     elapsed = time.monotonic() - started
     commands = sum(n for name, n in calls(r).items() if name in READS)
     mget_keys = 1500  # each key an MGET asks for counts as one operation
@@ -118,7 +118,7 @@ def test_memory_usage_refused_is_noted(redis_factory):
     server = redis_factory("user default on nopass ~* &* +@all -memory")
     r = redis.Redis(port=server.port, socket_timeout=5, protocol=2)
     seed(r, users=2)
-    census = take_census(r, CONTRACT, Bounds())
+    census = take_census([r], CONTRACT, Bounds())
     sessions = census.pattern("user_session")
     assert sessions.memory_per_key is None
     assert sessions.memory_note.startswith("MEMORY USAGE refused (")
@@ -130,7 +130,7 @@ def test_keys_deleted_mid_census_are_not_violations(census_redis):
     seed(r, users=50)
     r.set("user_session:short-lived", document(STATE), px=1)
     time.sleep(0.01)
-    census = take_census(r, CONTRACT, Bounds(full_scan=True))
+    census = take_census([r], CONTRACT, Bounds(full_scan=True))
     assert census.pattern("user_session").violations == ()
 
 
@@ -160,7 +160,7 @@ def test_census_over_tls(tls_redis):
     port, ca_file, _ = tls_redis
     r = redis.Redis(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=ca_file, socket_timeout=5, protocol=2)
     seed(r, users=400)
-    census = take_census(r, CONTRACT, Bounds(full_scan=True))
+    census = take_census([r], CONTRACT, Bounds(full_scan=True))
     assert census.complete
     assert census.examined == census.scanned == 2000
     assert all(p.violations == () for p in census.patterns)
@@ -177,7 +177,7 @@ def test_census_on_a_cluster_node_gets_values_one_by_one(redis_factory):
     seed(r, users=20)  # keys in many slots: an MGET of them would be refused with CROSSSLOT
     r.set("user_session:mood", document(SESSION, mood_score=2), ex=60)
     r.config_resetstat()
-    census = take_census(r, CONTRACT, Bounds(full_scan=True))
+    census = take_census([r], CONTRACT, Bounds(full_scan=True), cluster=True)
     assert census.complete
     assert census.examined == 101
     assert census.pattern("user_session").failures("shape") == 1

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import redis
 from keys_servers import (
     EXPECTED_A,
     EXPECTED_B,
@@ -17,8 +18,9 @@ from keys_servers import (
     seed_defects_b,
 )
 from test_report_browser import CHROMIUM, Listener, render, report_requests
+from topologies import start_cluster
 
-from redis_preflight.samples import seed
+from redis_preflight.samples import sample_keyspace, seed
 
 PATTERNS = ("user_session", "ws_connections", "goal_state", "blacklist", "rate_limit")
 KEYS_CHECKS = {
@@ -241,3 +243,28 @@ def test_a_long_census_is_not_cut_by_the_backstop(run_preflight, keys_redis):
     assert census["outcome"] == "passed"
     assert census["message"].startswith("scanned 300 keys (DBSIZE 300), examined 300 in ")
     assert "at most 200 ops/s" in census["message"]
+
+
+@pytest.fixture(scope="module")
+def small_cluster(tmp_path_factory):
+    """Three primaries, no replicas: the census must scan each of them."""
+    cluster = start_cluster(tmp_path_factory.mktemp("keys-cluster"), primaries=3, replicas=0)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.mark.xdist_group("cluster")
+def test_cluster_census_covers_every_primary(run_preflight, small_cluster):
+    writer = redis.RedisCluster(host="127.0.0.1", port=small_cluster.nodes[0].port, socket_timeout=5)
+    entries = sample_keyspace(users=30)
+    for key, value, ttl in entries:
+        writer.set(key, value, ex=ttl)
+    writer.set("user_session:broken", b"{}", ex=60)
+    writer.close()
+    outcome = run_preflight("--redis-url", small_cluster.url, "-k", "test_keys", "--full-scan")
+    results = keys_results(outcome)
+    assert results["test_census"]["message"].startswith("scanned 151 keys (DBSIZE 151), examined 151 in ")
+    shape = results["test_shape[user_session]"]
+    assert shape["outcome"] == "failed"
+    assert "missing field x1 (user_session:broken: " in shape["message"]
+    assert results["test_shape[ws_connections]"]["outcome"] == "passed"

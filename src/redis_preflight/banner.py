@@ -11,6 +11,8 @@ from redis_preflight.summary import CheckResult, Summary
 
 STYLE = """
 <style>
+body{display:flex;flex-direction:column}
+#title{order:-2}.summary{order:-1}#environment-header,#environment{order:1}
 .preflight-banner{border-radius:6px;padding:12px 16px;margin:8px 0 16px;color:#fff;font-size:15px}
 .preflight-banner.pass{background:#1e7b34}.preflight-banner.fail{background:#b3261e}
 .preflight-banner h2{margin:0 0 6px;font-size:22px;color:#fff}
@@ -33,7 +35,19 @@ def banner_html(summary: Summary) -> list[str]:
         f" &middot; run time {document['duration_s']:.2f} s"
         f"{' &middot; strict' if summary.strict else ''}</div>"
     )
-    return [STYLE, head, _counts_table(findings), _findings_list(findings)]
+    return [STYLE, head, _targets_list(summary), _counts_table(findings), _findings_list(findings)]
+
+
+def _targets_list(summary: Summary) -> str:
+    """A fleet's verdict per target; nothing for a single target (the head says it)."""
+    if len(summary.targets) < 2:
+        return ""
+    items = "".join(
+        f'<li><span class="{"blocking" if verdict == "fail" else ""}">{escape(verdict.upper())}</span> '
+        f"{escape(target)}</li>"
+        for target, verdict in summary.verdicts().items()
+    )
+    return f'<ul class="preflight-targets">{items}</ul>'
 
 
 def _severity_first(check: CheckResult) -> tuple[int, int, str]:

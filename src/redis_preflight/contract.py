@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import sys
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -145,6 +146,7 @@ def _default() -> Contract:
     return CONTRACT
 
 
+@cache  # a fleet's runs share one contract: the user's module runs once
 def _import(spec: str) -> Contract:
     where, _, attribute = spec.partition(":") if not Path(spec).is_file() else (spec, "", "")
     attribute = attribute or "CONTRACT"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
+import re
 import socket
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import redis.exceptions as rx
+from pydantic import ValidationError
 
+from redis_preflight.health_endpoint import SEED_PATH
 from redis_preflight.target import Target
 
 
@@ -22,6 +26,8 @@ class Fault(StrEnum):
     NOAUTH = "NOAUTH"
     WRONGPASS = "WRONGPASS"
     NOPERM = "NOPERM"
+    UNKNOWN_COMMAND = "unknown command"
+    MISCONF = "MISCONF"
     TLS_TO_PLAINTEXT = "TLS spoken to a plaintext port"
     PLAINTEXT_TO_TLS = "plaintext spoken to a TLS port"
     TLS_VERIFY = "TLS verification failed"
@@ -32,6 +38,24 @@ class Fault(StrEnum):
     READONLY = "READONLY"
     MASTERDOWN = "MASTERDOWN"
     DB_RANGE = "DB index is out of range"
+    # the application's health endpoint
+    REDIRECT_LOOP = "redirect loop"
+    HTTP_NOT_FOUND = "HTTP 404"
+    HTTP_SERVER_ERROR = "HTTP server error"
+    HTTP_STATUS = "unexpected HTTP status"
+    NOT_HTTP = "not an HTTP server"
+    NOT_JSON = "not JSON"
+    BAD_DOCUMENT = "invalid health document"
+    # Cluster and Sentinel topologies.
+    CLUSTER_DB = "a cluster has only db 0"
+    CLUSTERDOWN = "CLUSTERDOWN"
+    MOVED = "MOVED"
+    ANNOUNCED_UNREACHABLE = "announced address unreachable"
+    NODE_DOWN = "node down"
+    SENTINEL_UNREACHABLE = "no sentinel answered"
+    SENTINEL_UNKNOWN_SERVICE = "unknown sentinel service"
+    NOT_SENTINEL = "not a sentinel"
+    NOQUORUM = "NOQUORUM"
     OTHER = "unexpected error"
 
 
@@ -49,15 +73,19 @@ class Diagnosis:
 def classify(error: BaseException, target: Target, *, stage: str = "command") -> Diagnosis:
     """Classify any failure talking to `target`.
 
-    `stage` is where it happened: "dns", "connect", "tls" or "command" (anything after the
-    transport is up: AUTH, SELECT, PING, checks). The same timeout means different things
-    at different stages.
+    `stage` is where it happened: "dns", "connect", "tls", "command" (anything after the
+    transport is up: AUTH, SELECT, PING) or "check" (a check, after the handshake worked).
+    The same timeout or hang-up means different things at different stages.
     """
     chain = list(_chain(error))
     # redis-py strips the error code (NOAUTH, WRONGPASS, ...) from the message: put it back.
     text = " | ".join(f"{getattr(e, 'status_code', None) or ''} {e}".strip() for e in chain)
     upper = text.upper()
     diagnosis = _Say(target)
+    elsewhere = _other_node(text, target)
+    if elsewhere is not None:
+        # A cluster client was sent (CLUSTER SLOTS, MOVED) to an address other than the URL's.
+        return unreachable_node(classify(error, elsewhere, stage=stage), elsewhere.address, None)
     if any(isinstance(e, socket.gaierror) for e in chain) or stage == "dns":
         return diagnosis(
             Fault.DNS,
@@ -84,7 +112,21 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
         return _timeout_diagnosis(stage, diagnosis)
     if any(isinstance(e, ssl.SSLError) for e in chain):
         return diagnosis(Fault.TLS, f"{_first_line(text)}; check the TLS port and certificates")
-    return _redis_reply_diagnosis(upper, text, target, diagnosis)
+    return _redis_reply_diagnosis(upper, text, target, diagnosis, stage)
+
+
+# Mid-run, these mean the server is gone or stalled: every later check would only wait for it.
+STOPPED_ANSWERING = frozenset(
+    {Fault.REFUSED, Fault.CONNECT_TIMEOUT, Fault.READ_TIMEOUT, Fault.CLOSED, Fault.LOADING}
+)
+
+
+def stopped_answering(error: BaseException, target: Target) -> Diagnosis | None:
+    """The diagnosis when a check's Redis call failed because the server went away or stalled."""
+    if not isinstance(error, rx.RedisError):
+        return None
+    diagnosis = classify(error, target, stage="check")
+    return diagnosis if diagnosis.fault in STOPPED_ANSWERING else None
 
 
 class _Say:
@@ -97,7 +139,10 @@ class _Say:
         return Diagnosis(fault, f"{fault.value} at {self.where}: {next_step}")
 
 
-def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Say) -> Diagnosis:
+def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Say, stage: str) -> Diagnosis:
+    topology = _topology_diagnosis(upper, text, diagnosis)
+    if topology is not None:
+        return topology
     if "NOAUTH" in upper or "AUTHENTICATION REQUIRED" in upper:
         return diagnosis(
             Fault.NOAUTH,
@@ -121,6 +166,19 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
             Fault.NOPERM,
             f"the user may not run a command the check needs ({_first_line(text)}); "
             "grant it with ACL SETUSER or use the recommended ACL line",
+        )
+    if any(sign in upper for sign in _UNAVAILABLE_COMMAND):
+        return diagnosis(
+            Fault.UNKNOWN_COMMAND,
+            f"{_command_named(text)} is renamed or disabled on this server (managed services do "
+            "this); checks that need it are skipped",
+        )
+    if "MISCONF" in upper:
+        return diagnosis(
+            Fault.MISCONF,
+            "the last save (RDB snapshot or AOF write) failed, and Redis refuses writes and PING "
+            "until one succeeds; "
+            "check disk space and that 'dir' is writable (the server log says why)",
         )
     if "MAX NUMBER OF CLIENTS" in upper:
         return diagnosis(
@@ -155,11 +213,124 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
             "service?); check the port in REDIS_URL",
         )
     if "CLOSED BY SERVER" in upper or "RESET BY PEER" in upper or "BROKEN PIPE" in upper:
-        return _closed_diagnosis(target, diagnosis)
+        return _closed_diagnosis(target, diagnosis, stage)
     return diagnosis(Fault.OTHER, f"{_first_line(text)}")
 
 
-def _closed_diagnosis(target: Target, diagnosis: _Say) -> Diagnosis:
+def _topology_diagnosis(upper: str, text: str, diagnosis: _Say) -> Diagnosis | None:
+    """Replies only a Redis Cluster or a Sentinel gives."""
+    if "SELECT IS NOT ALLOWED IN CLUSTER MODE" in upper:
+        return diagnosis(Fault.CLUSTER_DB, "Redis Cluster has no other db: use /0 in REDIS_URL")
+    if "CLUSTERDOWN" in upper:
+        return diagnosis(
+            Fault.CLUSTERDOWN,
+            "the cluster refuses commands because hash slots are not served; check cluster_state "
+            "(CLUSTER INFO) and the failing nodes (CLUSTER NODES), then redis-cli --cluster fix",
+        )
+    if upper.startswith("MOVED") or " MOVED " in f" {upper} ":
+        return diagnosis(
+            Fault.MOVED,
+            f"the key lives on another cluster node ({_first_line(text)}); the application "
+            "needs a cluster client (redis.cluster.RedisCluster), not a plain one",
+        )
+    if "NOQUORUM" in upper:
+        return diagnosis(
+            Fault.NOQUORUM,
+            f"{_first_line(text).removeprefix('NOQUORUM ')}: no automatic failover is possible; "
+            "start the missing sentinels or fix their network (SENTINEL CKQUORUM on each)",
+        )
+    if "UNKNOWN COMMAND 'SENTINEL'" in upper:
+        return diagnosis(
+            Fault.NOT_SENTINEL,
+            "this port answers as a plain Redis server; the URL's hosts must be the sentinels' "
+            "(usually port 26379)",
+        )
+    if "NO SUCH MASTER WITH THAT NAME" in upper:
+        return diagnosis(
+            Fault.SENTINEL_UNKNOWN_SERVICE,
+            "this sentinel monitors no primary by the URL's service name; check the name "
+            "(SENTINEL MASTERS lists them)",
+        )
+    return None
+
+
+# redis-py names the node it failed to reach: "Error 111 connecting to 10.0.0.5:6379."
+_CONNECTING_TO = re.compile(r"connecting to (\S+):(\d+)\.")
+
+
+def _other_node(text: str, target: Target) -> Target | None:
+    match = _CONNECTING_TO.search(text)
+    if match is None or target.is_unix:
+        return None
+    host, port = match.group(1).strip("[]"), int(match.group(2))
+    if (host, port) == (target.host, target.port):
+        return None
+    return replace(target, host=host, port=port, sentinels=None)
+
+
+# A node the verifier cannot reach at all, as opposed to one that answers and refuses.
+_TRANSPORT = (Fault.DNS, Fault.REFUSED, Fault.CONNECT_TIMEOUT, Fault.TLS_TO_PLAINTEXT)
+
+
+def unreachable_node(diagnosis: Diagnosis, address: str, cluster_flag: str | None) -> Diagnosis:
+    """A cluster node the verifier failed to reach, worded by what the cluster thinks of it.
+
+    `cluster_flag` is "fail" or "pfail" when the cluster itself sees the node failing.
+    """
+    if diagnosis.fault not in _TRANSPORT:
+        return diagnosis
+    seen = diagnosis.fault.value
+    if cluster_flag is not None:
+        return Diagnosis(
+            Fault.NODE_DOWN,
+            f"node down at {address}: {seen} here, and the cluster flags it {cluster_flag} too; "
+            "restart it, or replace it and CLUSTER FORGET its id on every node",
+        )
+    return Diagnosis(
+        Fault.ANNOUNCED_UNREACHABLE,
+        f"announced address unreachable at {address}: the cluster sends clients there but this "
+        f"machine gets {seen}; a NAT or container address? set cluster-announce-ip/-port "
+        "(or cluster-announce-hostname) to an address clients can reach",
+    )
+
+
+def sentinel_failure(service: str, hosts: str, answered: bool, first_failure: Diagnosis | None) -> Diagnosis:
+    """No primary address from the sentinels: none answered, or none knows the service."""
+    if not answered:
+        return Diagnosis(
+            Fault.SENTINEL_UNREACHABLE,
+            f"no sentinel answered at {hosts} ({first_failure}); check the sentinel hosts and ports "
+            "in the URL, and that redis-sentinel runs there",
+        )
+    return Diagnosis(
+        Fault.SENTINEL_UNKNOWN_SERVICE,
+        f"the sentinels at {hosts} know no primary named {service!r}; check the service name "
+        "in the URL (SENTINEL MASTERS lists them)",
+    )
+
+
+# How servers refuse a command they renamed or disabled: rename-command, managed proxies,
+# enable-debug-command no.
+_UNAVAILABLE_COMMAND = ("UNKNOWN COMMAND", "UNKNOWN SUBCOMMAND", "UNSUPPORTED COMMAND", "COMMAND NOT ALLOWED")
+
+
+def _command_named(text: str) -> str:
+    """The command an error names ("unknown command 'CONFIG', with args ..."), or a stand-in."""
+    match = re.search(
+        r"(?:unknown|unsupported) (?:sub)?command [`'\"]?([\w|-]+)|(\w+) command not allowed",
+        text,
+        re.IGNORECASE,
+    )
+    return (match[1] or match[2]).upper() if match else "a command"
+
+
+def _closed_diagnosis(target: Target, diagnosis: _Say, stage: str) -> Diagnosis:
+    if stage == "check":
+        return diagnosis(
+            Fault.CLOSED,
+            "the server hung up mid-run after answering earlier checks: it restarted, crashed "
+            "or killed this client; check its log and uptime_in_seconds",
+        )
     if not target.tls:
         return diagnosis(
             Fault.PLAINTEXT_TO_TLS,
@@ -207,3 +378,114 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def _first_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[0][:200]
+
+
+# --- The application's health endpoint (HEALTH_URL) ---------------------------------------------
+# `where` is always the redacted URL: a token in HEALTH_URL never reaches a message.
+
+EXPECTED_DOCUMENT = '{"status": "healthy", "version": "...", "services": {"redis": true, ...}}'
+_HTML_TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
+
+
+def classify_health(error: BaseException, where: str, *, stage: str) -> Diagnosis:
+    """A failure fetching the health URL; `stage` is "dns", "connect", "tls" or "request"."""
+    chain = list(_chain(error))
+    text = " | ".join(str(e) for e in chain)
+    if any(isinstance(e, socket.gaierror) for e in chain) or stage == "dns":
+        return _at(Fault.DNS, where, "check the host name in HEALTH_URL and DNS from this machine")
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return _at(Fault.REFUSED, where, "nothing listens there; is the application running, on that port?")
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        reason = next(e.verify_message for e in chain if isinstance(e, ssl.SSLCertVerificationError))
+        return _at(Fault.TLS_VERIFY, where, f"{reason}; give the CA that signs it with --health-ca-file")
+    if "WRONG_VERSION_NUMBER" in text.upper():
+        return _at(
+            Fault.TLS_TO_PLAINTEXT, where, "the port answers plain HTTP; use http:// or the HTTPS port"
+        )
+    if _is_timeout(chain) and stage == "connect":
+        return _at(Fault.CONNECT_TIMEOUT, where, "no answer to the TCP connect; check host, port, firewalls")
+    if _is_timeout(chain):
+        return _at(
+            Fault.READ_TIMEOUT,
+            where,
+            "connected but no complete answer in time: the application (or its TLS) is stalled or waits "
+            "on a slow dependency; check its logs, or raise --socket-timeout",
+        )
+    if any(isinstance(e, ssl.SSLError) for e in chain):
+        return _at(Fault.TLS, where, f"{_first_line(text)}; check the HTTPS port and --health-ca-file")
+    if any(isinstance(e, (http.client.HTTPException, ConnectionResetError)) for e in chain):
+        return _at(
+            Fault.NOT_HTTP,
+            where,
+            "the server hung up without an HTTP answer; if the port speaks HTTPS use https://",
+        )
+    return _at(Fault.OTHER, where, _first_line(text))
+
+
+def classify_health_status(status: int, reason: str, where: str) -> Diagnosis | None:
+    """None for 200; else what the status means for a health endpoint, and the next step."""
+    seen = f"HTTP {status} {reason}".strip() + f" at {where}"
+    if status == 200:
+        return None
+    if status == 404:
+        path = f"{SEED_PATH} (http://HOST:8000{SEED_PATH})"
+        return Diagnosis(Fault.HTTP_NOT_FOUND, f"{seen}: no such path; the application's endpoint is {path}")
+    if status >= 500:
+        return Diagnosis(
+            Fault.HTTP_SERVER_ERROR,
+            f"{seen}: the application failed or is down, or a proxy in front of it cannot reach it; "
+            "check the application's process and logs",
+        )
+    return Diagnosis(
+        Fault.HTTP_STATUS, f"{seen}, expected 200: check the URL, and its credentials or token for 401/403"
+    )
+
+
+def health_redirect_failure(hops: list[str], where: str, *, looped: bool, limit: int) -> Diagnosis:
+    """Redirects that lead nowhere: a loop, too many, or a Location that is not http(s)."""
+    path = " -> ".join(hops)
+    if looped:
+        return Diagnosis(
+            Fault.REDIRECT_LOOP,
+            f"redirect loop at {where}: {path}; fix the redirect rules of the application or its "
+            "proxy (http->https, trailing slash), or give the final URL",
+        )
+    if len(hops) > limit + 1:
+        return Diagnosis(Fault.REDIRECT_LOOP, f"over {limit} redirects at {where}: {path}; use the last URL")
+    return Diagnosis(Fault.HTTP_STATUS, f"a redirect at {where} leads to {hops[-1]!r}; give the final URL")
+
+
+def classify_health_body(error: ValidationError, body: bytes, content_type: str, where: str) -> Diagnosis:
+    """Why the body is not the health document: HTML, invalid JSON, or missing/mistyped fields."""
+    problems = error.errors()
+    kinds = {problem["type"] for problem in problems}
+    text = body.decode("utf-8", errors="replace").strip()
+    if "json_invalid" in kinds and ("html" in content_type.lower() or text.startswith("<")):
+        title = _HTML_TITLE.search(text)
+        page = f" ({title.group(1).strip()[:80]!r})" if title else ""
+        return Diagnosis(
+            Fault.NOT_JSON,
+            f"an HTML page{page} at {where} where JSON was expected: a proxy, login or error page "
+            "answered; check that HEALTH_URL points at the application's health endpoint",
+        )
+    if "json_invalid" in kinds:
+        seen = f"invalid JSON at {where} ({problems[0]['msg']}; body starts {text[:40]!r})"
+        return Diagnosis(Fault.NOT_JSON, f"{seen}: expected {EXPECTED_DOCUMENT}")
+    if "model_type" in kinds:
+        return Diagnosis(
+            Fault.BAD_DOCUMENT, f"JSON but not an object at {where}: expected {EXPECTED_DOCUMENT}"
+        )
+    missing = [_dotted(p["loc"]) for p in problems if p["type"] == "missing"]
+    mistyped = [f"{_dotted(p['loc'])}: {p['msg'].lower()}" for p in problems if p["type"] != "missing"]
+    said = "; ".join(([f"no {', '.join(missing)}"] if missing else []) + mistyped)
+    return Diagnosis(
+        Fault.BAD_DOCUMENT, f"the health document at {where} has {said}: expected {EXPECTED_DOCUMENT}"
+    )
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _at(fault: Fault, where: str, next_step: str) -> Diagnosis:
+    return Diagnosis(fault, f"{fault.value} at {where}: {next_step}")

@@ -11,9 +11,10 @@ import pytest
 from redis_preflight import fixtures, stash
 from redis_preflight.contract import ContractError
 from redis_preflight.findings import AREAS, area_of, describe, is_result
+from redis_preflight.fleet import index_of, parametrize
 from redis_preflight.local_server import LocalServerError
 from redis_preflight.redact import Redactor
-from redis_preflight.report import ReportWriter, header_lines, reports_of
+from redis_preflight.report import ReportWriter, fleet_header_lines, reports_of
 from redis_preflight.run import prepare
 from redis_preflight.settings import SettingsError
 from redis_preflight.summary import Summary, write_usage_error
@@ -21,6 +22,7 @@ from redis_preflight.target import TargetError
 
 BACKSTOP_TIMEOUT_S = 60.0
 FLAG = bool  # an option that takes no value
+REPEATABLE = list  # an option that may be given several times; its values are collected
 
 
 class Option(NamedTuple):
@@ -31,12 +33,37 @@ class Option(NamedTuple):
 
 
 OPTIONS = (
-    Option("--redis-url", "redis_url", str, "Redis URL (redis://, rediss://, unix://) or 'ephemeral'"),
+    Option(
+        "--redis-url",
+        "redis_url",
+        REPEATABLE,
+        "Redis URL (redis://, rediss://, unix://, redis+sentinel://) or 'ephemeral'; repeat for a fleet",
+    ),
     Option("--profile", "profile", str, "local | remote | production (default: inferred)"),
     Option("--connect-timeout", "connect_timeout", float, "seconds for a TCP connect (default 5)"),
     Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
     Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
     Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
+    Option("--targets-file", "targets_file", str, "file of Redis URLs, one per line (# comments)"),
+    Option("--min-replicas", "min_replicas", int, "replicas each primary needs (default 1 in production)"),
+    Option("--latency-samples", "latency_samples", int, "PINGs in the latency burst (default 100)"),
+    Option("--latency-window", "latency_window", float, "seconds the burst may take (default 2)"),
+    Option("--latency-p50-ms", "latency_p50_ms", float, "p50 budget in ms (default: the profile's)"),
+    Option("--latency-p99-ms", "latency_p99_ms", float, "p99 budget in ms (default: the profile's)"),
+    Option(
+        "--slowlog-threshold-ms", "slowlog_threshold_ms", float, "slow-command threshold in ms (default 10)"
+    ),
+    # the application's health endpoint
+    Option("--health-url", "health_url", str, "the application's health endpoint (http:// or https://)"),
+    Option("--health-ca-file", "health_ca_file", str, "CA bundle (PEM) for the health endpoint's TLS"),
+    Option("--expect-version", "expect_version", str, "the version the health endpoint must report"),
+    Option("--require-service", "require_service", REPEATABLE, "a service that must be true besides redis"),
+    # which areas run (connection, auth, tls, latency, keys, server, health, cluster)
+    Option("--only", "only", REPEATABLE, "run only these areas (repeatable or comma-separated)"),
+    Option("--skip", "skip", REPEATABLE, "skip these areas (repeatable or comma-separated)"),
+    Option("--health-budget-ms", "health_budget_ms", float, "health answer budget (default per profile)"),
+    # Server area
+    Option("--max-save-age", "max_save_age", float, "hours since the last successful save (default 24)"),
     # keys area: the key census and its contract
     Option("--key-sample", "key_sample", int, "keys examined per pattern (default 1000)"),
     Option("--scan-budget", "scan_budget", float, "seconds the key census may scan (default 10)"),
@@ -54,6 +81,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest = f"preflight_{option.field}"
         if option.kind is FLAG:
             group.addoption(option.flag, dest=dest, action="store_const", const=True, help=option.help)
+        elif option.kind is REPEATABLE:
+            group.addoption(option.flag, dest=dest, action="append", help=option.help)
         else:
             group.addoption(option.flag, dest=dest, type=option.kind, help=option.help)
     group.addoption("--env-file", dest="preflight_env_file", help="env file to read (default .env)")
@@ -73,13 +102,15 @@ def pytest_configure(config: pytest.Config) -> None:
     cli["strict"] = True if config.getini("strict") else None
     env_file = _env_file(config)
     try:
-        run = prepare(cli, env_file)
+        runs = prepare(cli, env_file, config.invocation_params.dir)
     except (SettingsError, TargetError, LocalServerError, ContractError) as e:
         write_usage_error(_report_dir(config, cli.get("report_dir")) / "summary.json", str(e))
         raise pytest.UsageError(str(e)) from None
+    run = runs[0]
     config.stash[stash.RUN] = run
-    config.stash[stash.REDACTOR] = Redactor(run.target.secrets)
-    summary = Summary(run.target.redacted, run.profile.value, run.settings.strict)
+    config.stash[stash.FLEET] = runs
+    config.stash[stash.REDACTOR] = Redactor(secret for each in runs for secret in each.secrets)
+    summary = Summary.of(runs)
     config.stash[stash.SUMMARY] = summary
     html, junit, summary_json = reports_of(_report_dir(config, str(run.settings.report_dir)))
     config.option.htmlpath = config.option.htmlpath or str(html)
@@ -114,11 +145,12 @@ def _report_dir(config: pytest.Config, given: str | None) -> Path:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if stash.RUN in config.stash:
-        config.stash[stash.RUN].close()
+        for run in stash.fleet(config):
+            run.close()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return header_lines(stash.run(config)) if stash.RUN in config.stash else []
+    return fleet_header_lines(stash.fleet(config)) if stash.RUN in config.stash else []
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -129,16 +161,38 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         run = stash.run(session.config)
         session.config.stash[metadata_key].update(
             {
-                "Target": run.target.redacted,
+                "Target": " ".join(each.target.redacted for each in stash.fleet(session.config)),
+                **({"Health endpoint": run.health.redacted} if run.health else {}),
                 "Profile": f"{run.profile} ({run.profile_reason})",
                 **{k.capitalize(): v for k, v in run.thresholds().items()},
             }
         )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Connection first, then the other areas in a fixed order: the report reads top down."""
-    items.sort(key=lambda item: AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS))
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if stash.RUN in metafunc.config.stash:
+        parametrize(metafunc, stash.fleet(metafunc.config))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Target by target; connection first, then the other areas in a fixed order: reads top down."""
+    items.sort(key=lambda item: (index_of(item), _area_rank(item)))
+    if stash.RUN in config.stash:
+        settings = stash.run(config).settings
+        dropped = [item for item in items if not settings.runs_area(area_of(item))]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if settings.runs_area(area_of(item))]
+
+
+def _area_rank(item: pytest.Item) -> int:
+    return AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if stash.RUN in item.config.stash:
+        fixtures.skip_if_stopped_answering(item, stash.run(item.config))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -149,10 +203,13 @@ def pytest_runtest_makereport(
     config = item.config
     if stash.RUN not in config.stash:
         return report
-    run = stash.run(config)
+    run = stash.run_of(item)
+    if call.excinfo is not None:
+        run.notice(item.name, call.excinfo.value)
     if is_result(report) and not any(name == "outcome" for name, _ in item.user_properties):
         result = describe(item, call, report, run.target, run.profile)
         properties = [
+            ("target", run.target.redacted),
             ("area", result.area),
             ("severity", result.severity),
             ("outcome", result.outcome),

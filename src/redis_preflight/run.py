@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import redis
 
@@ -14,15 +13,59 @@ from redis_preflight.census import Bounds
 from redis_preflight.client import open_client
 from redis_preflight.contract import Contract, load_contract
 from redis_preflight.ephemeral import start_ephemeral
+from redis_preflight.errors import Diagnosis, stopped_answering
+from redis_preflight.fleet import given_urls, parse_all
+from redis_preflight.health_endpoint import HealthEndpoint, HealthUrlError, parse_health_url
+from redis_preflight.probes.cluster import ClusterTopology, discover
 from redis_preflight.probes.connection import Reachability, reach
-from redis_preflight.profiles import BUDGETS, Budgets, Profile, infer_profile
+from redis_preflight.probes.sentinel import PrimaryLookup, locate_primary
+from redis_preflight.profiles import BUDGETS, MIN_REPLICAS, Budgets, Profile, infer_profile
 from redis_preflight.settings import EPHEMERAL, PreflightSettings, SettingsError, load_settings
-from redis_preflight.target import Target, TargetError, parse_target
+from redis_preflight.target import Target, parse_target
 
 NO_TARGET = (
-    "no Redis target: give --redis-url redis://HOST:6379/0, set REDIS_URL in the environment "
-    "or in an env file (--env-file backend/.env), or try --redis-url ephemeral"
+    "no Redis target: give --redis-url redis://HOST:6379/0 (repeat it, or --targets-file FILE, "
+    "for a fleet), set REDIS_URL in the environment or in an env file (--env-file backend/.env), "
+    "or try --redis-url ephemeral"
 )
+
+T = TypeVar("T")
+
+
+class cached_property(Generic[T]):  # noqa: N801 - a drop-in for functools.cached_property
+    """functools.cached_property without its lock: before Python 3.12 one lock serves every
+    instance, so probing a fleet's targets from threads would probe them one after another."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | cached_property[T]:
+        if instance is None:
+            return self
+        # Stored under the same name: later reads find it in the instance and skip this method.
+        value: T = instance.__dict__.setdefault(self.name, self.compute(instance))
+        return value
+
+
+@dataclass(frozen=True)
+class StoppedAnswering:
+    """The check at which the server stopped answering mid-run, and why."""
+
+    check: str
+    diagnosis: Diagnosis
+
+    def __str__(self) -> str:
+        return f"server stopped answering at {self.check} ({self.diagnosis.fault.value}): see that check"
 
 
 @dataclass
@@ -33,8 +76,12 @@ class PreflightRun:
     target: Target
     provider: str | None = None
     on_close: Callable[[], None] | None = None
+    health: HealthEndpoint | None = None
+    # For a redis+sentinel URL: what the sentinels said; the target is then the primary they named.
+    sentinel: PrimaryLookup | None = None
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
+    stopped: StoppedAnswering | None = field(default=None, init=False)
     contract: Contract = field(init=False)
 
     def __post_init__(self) -> None:
@@ -58,7 +105,18 @@ class PreflightRun:
 
     @property
     def budgets(self) -> Budgets:
-        return BUDGETS[self.profile]
+        """The profile's budgets, with any the settings override."""
+        given = {f.name: getattr(self.settings, f.name, None) for f in fields(Budgets)}
+        return replace(BUDGETS[self.profile], **{k: v for k, v in given.items() if v is not None})
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no report may contain: the Redis password, the health URL's credentials."""
+        return self.target.secrets + (self.health.secrets if self.health else ())
+
+    @property
+    def health_budget_ms(self) -> float:
+        return self.settings.health_budget_ms or self.budgets.health_ms
 
     @cached_property
     def client(self) -> redis.Redis:
@@ -66,7 +124,22 @@ class PreflightRun:
 
     @cached_property
     def reachability(self) -> Reachability:
+        if self.sentinel is not None and self.sentinel.failure is not None:
+            # No primary address: the service name did not resolve, as a host name might not.
+            return Reachability(failure=self.sentinel.failure, failed_stage="dns")
         return reach(self.target, self.client, self.settings.connect_timeout)
+
+    @cached_property
+    def cluster(self) -> ClusterTopology:
+        """The cluster as the target node sees it; asked once, at collection (per-node test ids)."""
+        if not self.reachability.ok:
+            return ClusterTopology(False, self.target.address, failure=self.reachability.failure)
+        return discover(self.client, self.target)
+
+    @property
+    def min_replicas(self) -> int:
+        given = self.settings.min_replicas
+        return MIN_REPLICAS[self.profile] if given is None else given
 
     def thresholds(self) -> dict[str, str]:
         """Every effective threshold, for the report header."""
@@ -75,8 +148,19 @@ class PreflightRun:
             "socket timeout": f"{self.settings.socket_timeout:g} s",
             "latency p50 budget": f"{self.budgets.latency_p50_ms:g} ms",
             "latency p99 budget": f"{self.budgets.latency_p99_ms:g} ms",
+            "latency burst": f"{self.settings.latency_samples} PINGs in at most "
+            f"{self.settings.latency_window:g} s",
+            "slowlog threshold": f"{self.budgets.slowlog_threshold_ms:g} ms",
+            **({"health budget": f"{self.health_budget_ms:g} ms"} if self.health else {}),
+            "min replicas per primary": str(self.min_replicas),
+            "max save age": f"{self.settings.max_save_age:g} h",
             "key census": self.census_bounds.describe(),
         }
+
+    def notice(self, check: str, error: BaseException) -> None:
+        """Remember the first check at which the server stopped answering, so later ones skip at once."""
+        if self.stopped is None and (diagnosis := stopped_answering(error, self.target)) is not None:
+            self.stopped = StoppedAnswering(check, diagnosis)
 
     def close(self) -> None:
         if "client" in self.__dict__:
@@ -85,18 +169,55 @@ class PreflightRun:
             self.on_close()
 
 
-def prepare(cli: dict[str, Any], env_file: Path | None) -> PreflightRun:
-    """Settings, then the target; raises SettingsError or TargetError before any traffic."""
+def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None) -> tuple[PreflightRun, ...]:
+    """Settings, then every target (a fleet); raises SettingsError or TargetError before any traffic.
+
+    A redis+sentinel target asks its sentinels for the primary here, under the timeouts.
+    """
     settings = load_settings(cli, env_file)
-    if settings.redis_url is None or not settings.redis_url.get_secret_value().strip():
+    health = health_endpoint(settings)
+    given = given_urls(settings, cli, env_file, base or Path.cwd())
+    if not given:
         raise SettingsError(NO_TARGET)
-    url = settings.redis_url.get_secret_value().strip()
-    if url != EPHEMERAL:
-        try:
-            return PreflightRun(settings, parse_target(url))
-        except TargetError as e:
-            raise TargetError(f"invalid REDIS_URL: {e}") from None
-    ephemeral = start_ephemeral()
-    return PreflightRun(
-        settings, parse_target(ephemeral.url), provider=ephemeral.provider, on_close=ephemeral.stop
-    )
+    if given[0].url == EPHEMERAL and len(given) == 1:
+        ephemeral = start_ephemeral()
+        run = PreflightRun(
+            settings,
+            parse_target(ephemeral.url),
+            provider=ephemeral.provider,
+            on_close=ephemeral.stop,
+            health=health,
+        )
+        return (run,)
+    # HEALTH_URL is one application's: in a fleet it goes with the first target only.
+    targets = parse_all(given)
+    return tuple(_run_for(settings, target, health if n == 0 else None) for n, target in enumerate(targets))
+
+
+def _run_for(settings: PreflightSettings, target: Target, health: HealthEndpoint | None) -> PreflightRun:
+    if target.sentinels is None:
+        return PreflightRun(settings, target, health=health)
+    lookup = locate_primary(target, settings)
+    if lookup.primary is None:
+        return PreflightRun(settings, target, health=health, sentinel=lookup)
+    host, port = lookup.primary
+    return PreflightRun(settings, replace(target, host=host, port=port), health=health, sentinel=lookup)
+
+
+NO_HEALTH_URL = (
+    "--expect-version and --require-service check the application's health document: give its "
+    "URL with --health-url http://HOST:8000/api/v1/health/detailed or HEALTH_URL"
+)
+
+
+def health_endpoint(settings: PreflightSettings) -> HealthEndpoint | None:
+    """HEALTH_URL, validated before any traffic; expectations without it would go unchecked."""
+    url = settings.health_url.get_secret_value().strip() if settings.health_url else ""
+    if not url:
+        if settings.expect_version is not None or settings.require_service:
+            raise SettingsError(NO_HEALTH_URL)
+        return None
+    try:
+        return parse_health_url(url)
+    except HealthUrlError as e:
+        raise SettingsError(f"invalid HEALTH_URL: {e}") from None

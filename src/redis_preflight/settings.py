@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, FilePath, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from redis_preflight.contract import KeyPolicy
 from redis_preflight.profiles import Profile
 
 EPHEMERAL = "ephemeral"
+Area = Literal["connection", "auth", "tls", "latency", "keys", "server", "health", "cluster"]
 
 
 class SettingsError(ValueError):
@@ -43,6 +44,59 @@ class PreflightSettings(BaseSettings):
     strict: bool = False
     allow_write: bool = False
     report_dir: Path = Path("reports")
+    # Fleets and topologies (see README "Cluster, Sentinel and fleets").
+    targets_file: Path | None = None
+    min_replicas: int | None = Field(default=None, ge=0)
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _join_repeated_urls(cls, value: Any) -> Any:
+        """--redis-url given several times arrives as a list: one text, whitespace-separated."""
+        return "\n".join(value) if isinstance(value, (list, tuple)) else value
+
+    @property
+    def redis_urls(self) -> list[str]:
+        """Every URL given by --redis-url / REDIS_URL (several are separated by whitespace)."""
+        return self.redis_url.get_secret_value().split() if self.redis_url else []
+
+    # Latency: the PING burst, and overrides of the profile's budgets (None: the profile's).
+    latency_samples: int = Field(default=100, ge=1, le=10_000)
+    latency_window: float = Field(default=2.0, gt=0, le=60)
+    latency_p50_ms: float | None = Field(default=None, gt=0)
+    latency_p99_ms: float | None = Field(default=None, gt=0)
+    slowlog_threshold_ms: float | None = Field(default=None, ge=0)
+
+    # The application's health endpoint (HEALTH_URL may carry a token: a secret like REDIS_URL).
+    health_url: SecretStr | None = _env("HEALTH_URL")
+    health_ca_file: FilePath | None = None
+    expect_version: str | None = None
+    # Services the health document must report true, besides redis; env: comma-separated.
+    require_service: Annotated[tuple[str, ...], NoDecode] = ()
+    health_budget_ms: float | None = Field(default=None, gt=0)
+
+    @property
+    def required_services(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(("redis", *self.require_service)))
+
+    # Server area
+    max_save_age: float = Field(default=24.0, gt=0, le=24 * 365)  # hours
+
+    # Which areas run: --only / --skip, repeatable or comma-separated (env: comma-separated).
+    only: Annotated[tuple[Area, ...], NoDecode] = ()
+    skip: Annotated[tuple[Area, ...], NoDecode] = ()
+
+    @field_validator("require_service", "only", "skip", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        """ "a,b" from the environment, or ["a,b", "c"] from a repeated option: ("a", "b", "c")."""
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, (list, tuple)):
+            return tuple(part.strip() for v in value for part in str(v).split(",") if part.strip())
+        return value
+
+    def runs_area(self, area: str) -> bool:
+        return (not self.only or area in self.only) and area not in self.skip
 
     # --- keys area: the key census and its contract ---
     key_sample: int = Field(default=1000, ge=1)
@@ -71,6 +125,21 @@ CLI_NAMES = {
     "strict": "--strict",
     "allow_write": "--allow-write",
     "report_dir": "--report-dir",
+    "targets_file": "--targets-file",
+    "min_replicas": "--min-replicas",
+    "latency_samples": "--latency-samples",
+    "latency_window": "--latency-window",
+    "latency_p50_ms": "--latency-p50-ms",
+    "latency_p99_ms": "--latency-p99-ms",
+    "slowlog_threshold_ms": "--slowlog-threshold-ms",
+    "health_url": "--health-url",
+    "health_ca_file": "--health-ca-file",
+    "expect_version": "--expect-version",
+    "require_service": "--require-service",
+    "health_budget_ms": "--health-budget-ms",
+    "max_save_age": "--max-save-age",
+    "only": "--only",
+    "skip": "--skip",
     # keys area
     "key_sample": "--key-sample",
     "scan_budget": "--scan-budget",
@@ -93,6 +162,11 @@ def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettin
         shown = "***" if "url" in field.lower() else repr(error.get("input"))
         where = _source(field, given, env_file)
         raise SettingsError(f"invalid {field} {shown} from {where}: {error['msg']}") from None
+
+
+def source_of(field: str, cli: dict[str, Any], env_file: Path | None) -> str:
+    """Where a setting's value came from, in the words a usage error uses."""
+    return _source(field, {name: value for name, value in cli.items() if value is not None}, env_file)
 
 
 def _source(field: str, given: dict[str, Any], env_file: Path | None) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -50,18 +52,22 @@ class Reachability:
 
 
 def resolve(target: Target, timeout: float) -> Resolution:
-    """getaddrinfo has no timeout of its own, so it runs in a thread we stop waiting for."""
     started = time.perf_counter()
+    addresses = lookup(target.host, target.port, timeout)
+    return Resolution(addresses, (time.perf_counter() - started) * 1000)
+
+
+def lookup(host: str, port: int, timeout: float) -> tuple[str, ...]:
+    """getaddrinfo has no timeout of its own, so it runs in a thread we stop waiting for."""
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM)
+    future = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
         infos = future.result(timeout=timeout)
     except FutureTimeout as e:
-        raise socket.gaierror(f"DNS lookup of {target.host!r} took over {timeout} s") from e
+        raise socket.gaierror(f"DNS lookup of {host!r} took over {timeout} s") from e
     finally:
         pool.shutdown(wait=False)
-    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-    return Resolution(addresses, (time.perf_counter() - started) * 1000)
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def tcp_connect(target: Target, timeout: float) -> TcpConnect:
@@ -99,7 +105,7 @@ def reach(target: Target, client: redis.Redis, connect_timeout: float) -> Reacha
     except (OSError, redis.RedisError) as e:
         # A TLS handshake timeout reads like a read timeout unless we know the stage.
         diagnosis = classify(e, target, stage=stage)
-        if diagnosis.fault is Fault.DB_RANGE:
+        if diagnosis.fault in (Fault.DB_RANGE, Fault.CLUSTER_DB):
             stage = "select"
         return Reachability(resolution, tcp, None, diagnosis, stage)
     return Reachability(resolution, tcp, handshake)
@@ -130,7 +136,11 @@ class ServerIdentity:
 
 def identify(client: redis.Redis) -> ServerIdentity:
     """Version, mode, role, os, and a managed provider where INFO reveals one."""
-    info = client.info()
+    return identity_of(client.info())
+
+
+def identity_of(info: Mapping[str, Any]) -> ServerIdentity:
+    """The identity in an INFO reply already taken (the server area's one snapshot per run)."""
     text = " ".join(str(info.get(k, "")) for k in ("os", "redis_version", "server_name"))
     provider = next((name for hint, name in PROVIDER_HINTS if hint in text), None)
     if provider is None and "rlec_version" in info:

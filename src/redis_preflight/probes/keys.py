@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -36,12 +37,29 @@ OTHER_PREFIXES = "(other prefixes)"
 Verdict = Callable[[], None]  # a judgement of replies already read, run while the server works
 
 
-def take_census(client: redis.Redis, contract: Contract, bounds: Bounds) -> Census:
-    """Run the census on a connection of its own, closed whatever happens."""
+def take_census(
+    clients: Sequence[redis.Redis], contract: Contract, bounds: Bounds, *, cluster: bool = False
+) -> Census:
+    """The census of each client's db in turn (the target, or each primary of a cluster).
+
+    The bounds are the whole census's: one time budget, one throttle, one sample per pattern.
+    A cluster node refuses an MGET whose keys hash to different slots: there, values are
+    fetched with one GET per key.
+    """
+    census = _Census(contract, bounds, one_by_one=cluster)
+    for client in clients:
+        with _census_connection(client) as pipe:
+            census.scan(pipe)
+    return census.result()
+
+
+@contextmanager
+def _census_connection(client: redis.Redis) -> Iterator[RespPipe]:
+    """A connection of the census's own, closed whatever happens."""
     pool = client.connection_pool
     connection = pool.get_connection()
     try:
-        return _Census(RespPipe(connection), contract, bounds).run()
+        yield RespPipe(connection)
     finally:
         # Read raw, the connection's own parser does not know where the stream stands.
         connection.disconnect()  # type: ignore[no-untyped-call]
@@ -93,34 +111,36 @@ def _ok(reply: Any) -> Any:
 
 
 class _Census:
-    def __init__(self, pipe: RespPipe, contract: Contract, bounds: Bounds) -> None:
-        self.pipe = pipe
+    def __init__(self, contract: Contract, bounds: Bounds, one_by_one: bool) -> None:
         self.bounds = bounds
+        self.one_by_one = one_by_one
         self.tallies = [Tally(pattern, bounds) for pattern in contract.patterns]
         self.sorter = Sorter({tally.prefix: tally for tally in self.tallies})
         self.unmatched: Counter[bytes | None] = Counter()
         rate = bounds.max_ops_per_sec
         # Throttled, a round carries about a thirtieth of a second's worth of commands.
         self.scan_count = min(SCAN_COUNT, max(10, rate // 30)) if rate else SCAN_COUNT
-        self.cursor: bytes | None = b"0"
-        self.scanned = self.ops = 0
+        self.dbsize = self.scanned = self.ops = 0
+        self.complete = True
         self.started = time.monotonic()
 
-    def run(self) -> Census:
-        dbsize = int(self.pipe.call(b"DBSIZE"))
-        # A cluster node refuses an MGET whose keys hash to different slots: GET them one by one.
-        self.one_by_one = b"cluster_enabled:1" in self.pipe.call(b"INFO", b"cluster")
-        self.started = time.monotonic()
+    def scan(self, pipe: RespPipe) -> None:
+        """One server's db, SCAN cursor from 0 to 0 unless the time budget ends first."""
+        self.pipe = pipe
+        self.dbsize += int(pipe.call(b"DBSIZE"))
+        self.cursor: bytes | None = b"0"
         self._rounds()
-        complete = self.cursor is None
-        scale = dbsize / self.scanned if self.scanned else 0.0
+        self.complete = self.complete and self.cursor is None
+
+    def result(self) -> Census:
+        scale = self.dbsize / self.scanned if self.scanned else 0.0
         unmatched = ((OTHER_PREFIXES if p is None else shown_prefix(p), n) for p, n in self.unmatched.items())
         return Census(
-            patterns=tuple(tally.freeze(complete, scale) for tally in self.tallies),
+            patterns=tuple(tally.freeze(self.complete, scale) for tally in self.tallies),
             unmatched=tuple(sorted(unmatched, key=lambda group: -group[1])),
-            dbsize=dbsize,
+            dbsize=self.dbsize,
             scanned=self.scanned,
-            complete=complete,
+            complete=self.complete,
             elapsed_s=time.monotonic() - self.started,
             bounds=self.bounds,
         )
