@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -24,17 +24,15 @@ from redis.exceptions import ResponseError
 from redis_preflight.census import Bounds, Census
 from redis_preflight.contract import Contract
 from redis_preflight.keynames import prefix_of, shown_prefix
+from redis_preflight.probes.fetches import Fetch, Verdict, chunks, reply_or_raise
 from redis_preflight.probes.pages import Sorter
-from redis_preflight.probes.resp import RespPipe, bulks, command, each, mget, pttl_strlen
+from redis_preflight.probes.resp import RespPipe, bulks, command, pttl_strlen
 from redis_preflight.probes.tally import MEMORY_SAMPLE, Tally
 
 SCAN_COUNT = 500  # SCAN COUNT 500 answers in about a millisecond on a busy 1M-key server
-MGET_BYTES = 2 << 20  # one MGET reply at most
 ROUND_VALUE_BYTES = 16 << 20  # values one round may ask for: the server buffers them
 MAX_PREFIXES = 50  # unmatched prefixes counted apart; the rest are "other prefixes"
 OTHER_PREFIXES = "(other prefixes)"
-
-Verdict = Callable[[], None]  # a judgement of replies already read, run while the server works
 
 
 def take_census(
@@ -75,41 +73,6 @@ class _Group:
     bulks: list[bytes]  # the keys encoded once, for PTTL, STRLEN and MGET alike
 
 
-_ONE_BY_ONE = {"values": (b"GET",), "types": (b"TYPE",), "memory": (b"MEMORY", b"USAGE")}
-
-
-@dataclass
-class _Fetch:
-    """Values, types or memory of some keys of one pattern: one request of a round."""
-
-    tally: Tally
-    verb: str
-    keys: list[bytes]
-    bulks: list[bytes] | None = None  # set for values: one MGET of them all
-    size: int = 0
-
-    def payload(self) -> bytes:
-        if self.bulks is not None:
-            return mget(self.bulks)
-        return each(_ONE_BY_ONE[self.verb], self.keys)
-
-    def receive(self, pipe: RespPipe) -> Verdict:
-        if self.bulks is not None:
-            return partial(self.tally.judge_values, self.keys, _ok(pipe.read()))
-        replies = pipe.read_many(len(self.keys))
-        if self.verb == "values":
-            return partial(self.tally.judge_values, self.keys, [_ok(reply) for reply in replies])
-        if self.verb == "types":
-            return partial(self.tally.judge_types, self.keys, [_ok(reply) for reply in replies])
-        return partial(self.tally.note_memory, replies)
-
-
-def _ok(reply: Any) -> Any:
-    if isinstance(reply, ResponseError):
-        raise reply
-    return reply
-
-
 class _Census:
     def __init__(self, contract: Contract, bounds: Bounds, one_by_one: bool) -> None:
         self.bounds = bounds
@@ -147,7 +110,7 @@ class _Census:
 
     def _rounds(self) -> None:
         page: list[bytes] | None = None  # the last SCAN page, its keys not yet measured
-        fetches: deque[_Fetch] = deque()
+        fetches: deque[Fetch] = deque()
         verdicts: list[Verdict] = []
         while True:
             fetching = self._take(fetches)
@@ -179,8 +142,8 @@ class _Census:
             self._throttle(ops + scanning)
             self.pipe.send(b"".join(parts))
 
-    def _take(self, fetches: deque[_Fetch]) -> list[_Fetch]:
-        taken: list[_Fetch] = []
+    def _take(self, fetches: deque[Fetch]) -> list[Fetch]:
+        taken: list[Fetch] = []
         size = 0
         while fetches and (not taken or size + fetches[0].size <= ROUND_VALUE_BYTES):
             taken.append(fetches.popleft())
@@ -198,7 +161,7 @@ class _Census:
                 time.sleep(ahead)
 
     def _scan_reply(self) -> list[bytes]:
-        cursor, keys = _ok(self.pipe.read())
+        cursor, keys = reply_or_raise(self.pipe.read())
         self.cursor = None if cursor == b"0" else cursor
         self.scanned += len(keys)
         return list(keys)
@@ -214,9 +177,9 @@ class _Census:
         chosen = [(tally, tally.choose(keys)) for tally, keys in groups]
         return [_Group(tally, keys, bulks(keys)) for tally, keys in chosen if keys]
 
-    def _measure(self, measuring: list[_Group], verdicts: list[Verdict]) -> list[_Fetch]:
+    def _measure(self, measuring: list[_Group], verdicts: list[Verdict]) -> list[Fetch]:
         """Read PTTL/STRLEN replies, plan the values, types and memory to ask for next."""
-        fetches: list[_Fetch] = []
+        fetches: list[Fetch] = []
         now_ms = int(time.time() * 1000)
         for group in measuring:
             replies = self.pipe.read_many(2 * len(group.keys))
@@ -229,13 +192,13 @@ class _Census:
             else:
                 keys, bulk_keys = [group.keys[i] for i in fetch], [group.bulks[i] for i in fetch]
                 sizes = [lengths[i] for i in fetch]
-            fetches += _chunks(group.tally, keys, None if self.one_by_one else bulk_keys, sizes)
+            fetches += chunks(group.tally, keys, None if self.one_by_one else bulk_keys, sizes)
             if others:
-                fetches.append(_Fetch(group.tally, "types", others))
+                fetches.append(Fetch(group.tally, "types", others))
             wanted = MEMORY_SAMPLE - group.tally.memory_asked
             if wanted > 0 and keys:
                 group.tally.memory_asked += len(keys[:wanted])
-                fetches.append(_Fetch(group.tally, "memory", keys[:wanted]))
+                fetches.append(Fetch(group.tally, "memory", keys[:wanted]))
         return fetches
 
 
@@ -247,27 +210,3 @@ def _raise_errors(pttls: list[Any], lengths: list[Any]) -> None:
         for error in (r for r in lengths if isinstance(r, ResponseError)):
             if not str(error).startswith("WRONGTYPE"):
                 raise error
-
-
-def _chunks(tally: Tally, keys: list[bytes], bulk_keys: list[bytes] | None, sizes: list[int]) -> list[_Fetch]:
-    """Requests for the values, none asking for more than MGET_BYTES (unless one value alone does).
-
-    Without `bulk_keys` the values are asked for one GET per key.
-    """
-
-    def fetch(start: int, end: int, size: int) -> _Fetch:
-        part = bulk_keys[start:end] if bulk_keys is not None else None
-        return _Fetch(tally, "values", keys[start:end], part, size)
-
-    total = sum(sizes)
-    if total <= MGET_BYTES:
-        return [fetch(0, len(keys), total)] if keys else []
-    chunks: list[_Fetch] = []
-    start = total = 0
-    for index, size in enumerate(sizes):
-        if index > start and total + size > MGET_BYTES:
-            chunks.append(fetch(start, index, total))
-            start, total = index, 0
-        total += size
-    chunks.append(fetch(start, len(keys), total))
-    return chunks

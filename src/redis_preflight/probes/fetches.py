@@ -1,0 +1,76 @@
+"""What a census round asks for about a page's keys (values, types, memory), and the judgement
+of each reply, deferred until the client has sent the next round."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from redis.exceptions import ResponseError
+
+from redis_preflight.probes.resp import RespPipe, each, mget
+from redis_preflight.probes.tally import Tally
+
+MGET_BYTES = 2 << 20  # one MGET reply at most
+
+Verdict = Callable[[], None]  # a judgement of replies already read, run while the server works
+_ONE_BY_ONE = {"values": (b"GET",), "types": (b"TYPE",), "memory": (b"MEMORY", b"USAGE")}
+
+
+@dataclass
+class Fetch:
+    """Values, types or memory of some keys of one pattern: one request of a round."""
+
+    tally: Tally
+    verb: str
+    keys: list[bytes]
+    bulks: list[bytes] | None = None  # set for values: one MGET of them all
+    size: int = 0
+
+    def payload(self) -> bytes:
+        if self.bulks is not None:
+            return mget(self.bulks)
+        return each(_ONE_BY_ONE[self.verb], self.keys)
+
+    def receive(self, pipe: RespPipe) -> Verdict:
+        if self.bulks is not None:
+            return partial(self.tally.judge_values, self.keys, reply_or_raise(pipe.read()))
+        replies = pipe.read_many(len(self.keys))
+        if self.verb == "values":
+            return partial(self.tally.judge_values, self.keys, [reply_or_raise(reply) for reply in replies])
+        if self.verb == "types":
+            return partial(self.tally.judge_types, self.keys, [reply_or_raise(reply) for reply in replies])
+        return partial(self.tally.note_memory, replies)
+
+
+def reply_or_raise(reply: Any) -> Any:
+    """A reply, or the error it is raised (hiredis hands error replies over as values)."""
+    if isinstance(reply, ResponseError):
+        raise reply
+    return reply
+
+
+def chunks(tally: Tally, keys: list[bytes], bulk_keys: list[bytes] | None, sizes: list[int]) -> list[Fetch]:
+    """Requests for the values, none asking for more than MGET_BYTES (unless one value alone does).
+
+    Without `bulk_keys` the values are asked for one GET per key.
+    """
+
+    def fetch(start: int, end: int, size: int) -> Fetch:
+        part = bulk_keys[start:end] if bulk_keys is not None else None
+        return Fetch(tally, "values", keys[start:end], part, size)
+
+    total = sum(sizes)
+    if total <= MGET_BYTES:
+        return [fetch(0, len(keys), total)] if keys else []
+    chunks: list[Fetch] = []
+    start = total = 0
+    for index, size in enumerate(sizes):
+        if index > start and total + size > MGET_BYTES:
+            chunks.append(fetch(start, index, total))
+            start, total = index, 0
+        total += size
+    chunks.append(fetch(start, len(keys), total))
+    return chunks
