@@ -178,3 +178,27 @@ def test_report_escapes_examples():
     assert picture.count("<rect") == 9
     assert 'fill="#c0392b"' in picture  # no TTL, and 7-30 d above the 7 d maximum
     assert "&gt;= 30 d" in picture
+
+
+def test_ttl_buckets_median_and_missing_ttls():
+    from redis_preflight.census import Bounds
+    from redis_preflight.probes.tally import Tally
+
+    tally = Tally(CONTRACT.pattern("user_session"), Bounds())
+    pttls = [1000, 59_999, 60_000, 3_600_000, 7 * 86_400_000, -1, -2]  # -1: no TTL, -2: deleted
+    tally.judge_ttls([f"user_session:{n}".encode() for n in range(7)], pttls, now_ms=0)
+    result = tally.freeze(complete=True, scale=1.0)
+    assert dict(result.ttl_buckets) == {
+        "no TTL": 1,
+        "< 1 min": 2,
+        "1-10 min": 1,
+        "10 min-1 h": 0,
+        "1-6 h": 1,
+        "6-24 h": 0,
+        "1-7 d": 0,
+        "7-30 d": 1,
+        ">= 30 d": 0,
+    }
+    assert (result.ttl_min_s, result.ttl_median_s, result.ttl_max_s) == (1.0, 60.0, 604_800.0)
+    assert (result.examined, result.with_ttl) == (6, 5)
+    assert [v.kind for v in result.violations] == ["no_ttl"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import binascii
 import math
 import re
-from bisect import bisect_right
+import statistics
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -23,9 +25,9 @@ from redis_preflight.keynames import shown
 
 EXAMPLES = 5
 MEMORY_SAMPLE = 20
-BINS_PER_E = 50.0  # TTL histogram resolution: bins 2% wide, so the median is within 1%
+MEDIAN_SAMPLE = 100_000  # TTLs kept per pattern for the median; SCAN's order makes them random
 JWT_TOLERANCE_MS = 2000  # the application rounds the TTL it sets to whole seconds
-BUCKETS = (  # (upper bound in seconds, label) for the TTL picture
+BUCKETS = (  # (upper bound in seconds, label) for the TTL picture: [previous bound, bound)
     (60, "< 1 min"),
     (600, "1-10 min"),
     (3600, "10 min-1 h"),
@@ -35,7 +37,7 @@ BUCKETS = (  # (upper bound in seconds, label) for the TTL picture
     (30 * 86400, "7-30 d"),
     (math.inf, ">= 30 d"),
 )
-_BUCKET_EDGES = [edge for edge, _ in BUCKETS]
+_BUCKET_EDGES_MS = [edge * 1000 for edge, _ in BUCKETS[:-1]]
 _QUOTED = re.compile(r"`[^`]*`")
 _B64URL = bytes.maketrans(b"-_", b"+/")
 
@@ -85,7 +87,8 @@ class Tally:
         self.seen = self.chosen = self.examined = self.with_ttl = 0
         self.ttl_min: int | None = None
         self.ttl_max: int | None = None
-        self.ttl_bins: Counter[int] = Counter()
+        self.ttl_counts = [0] * len(BUCKETS)
+        self.ttl_sample = array("q")
         self.types: Counter[str] = Counter()
         self.memory: list[int] = []
         self.memory_asked = 0
@@ -127,10 +130,9 @@ class Tally:
     def judge_ttls(self, keys: list[bytes], pttls: list[int], now_ms: int) -> None:
         """The TTL rules of a page; Python looks at single keys only when something is off."""
         self.examined += len(keys) - pttls.count(-2)  # -2: deleted since SCAN
-        lowest = min(pttls)
-        ttls = [t for t in pttls if t >= 0] if lowest < 0 else pttls
+        ttls = [t for t in pttls if t >= 0] if min(pttls) < 0 else pttls
         self._count_ttls(ttls)
-        if lowest == -1:
+        if -1 in pttls:
             for key in (k for k, t in zip(keys, pttls, strict=True) if t == -1):
                 self.add("no_ttl", key, "no expiry set: the key lives until deleted")
         if ttls and self.max_ttl_ms is not None and max(ttls) > self.max_ttl_ms:
@@ -139,14 +141,17 @@ class Tally:
             self._jwt_outlives(keys, pttls, now_ms)
 
     def _count_ttls(self, ttls: list[int]) -> None:
+        """Bucket counts, min and max of a page's TTLs: one C-level sort, a bisection per bucket."""
         if not ttls:
             return
         self.with_ttl += len(ttls)
-        low, high = min(ttls), max(ttls)
-        self.ttl_min = low if self.ttl_min is None else min(low, self.ttl_min)
-        self.ttl_max = high if self.ttl_max is None else max(high, self.ttl_max)
-        # All C callables: no Python frame per key.
-        self.ttl_bins.update(map(int, map(BINS_PER_E.__mul__, map(math.log1p, ttls))))
+        ordered = sorted(ttls)
+        self.ttl_min = ordered[0] if self.ttl_min is None else min(ordered[0], self.ttl_min)
+        self.ttl_max = ordered[-1] if self.ttl_max is None else max(ordered[-1], self.ttl_max)
+        edges = [bisect_left(ordered, edge) for edge in _BUCKET_EDGES_MS]
+        for index, (low, high) in enumerate(zip([0, *edges], [*edges, len(ordered)], strict=True)):
+            self.ttl_counts[index] += high - low
+        self.ttl_sample.extend(ttls[: MEDIAN_SAMPLE - len(self.ttl_sample)])
 
     def _over_max(self, keys: list[bytes], pttls: list[int], limit: int) -> None:
         for key, ttl in zip(keys, pttls, strict=True):
@@ -221,20 +226,8 @@ class Tally:
         )
 
     def _median_s(self) -> float | None:
-        if self.ttl_min is None or self.ttl_max is None:
-            return None
-        half, running = self.with_ttl / 2, 0
-        for index in sorted(self.ttl_bins):
-            running += self.ttl_bins[index]
-            if running >= half:
-                centre_ms = math.expm1((index + 0.5) / BINS_PER_E)
-                return min(max(centre_ms, self.ttl_min), self.ttl_max) / 1000
-        return self.ttl_max / 1000
+        return statistics.median(self.ttl_sample) / 1000 if self.ttl_sample else None
 
     def _buckets(self) -> tuple[tuple[str, int], ...]:
-        counts = [0] * len(BUCKETS)
-        for index, count in self.ttl_bins.items():
-            seconds = math.expm1((index + 0.5) / BINS_PER_E) / 1000
-            counts[bisect_right(_BUCKET_EDGES, seconds)] += count
-        labelled = tuple((label, n) for (_, label), n in zip(BUCKETS, counts, strict=True))
+        labelled = tuple((label, n) for (_, label), n in zip(BUCKETS, self.ttl_counts, strict=True))
         return (("no TTL", self.counts["no_ttl"]), *labelled)
