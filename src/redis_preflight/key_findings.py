@@ -86,7 +86,7 @@ def ttl_spread(pattern: PatternCensus) -> str:
     if pattern.ttl_min_s is None or pattern.ttl_median_s is None or pattern.ttl_max_s is None:
         return "no TTLs"
     return (
-        f"TTL min {duration(pattern.ttl_min_s)}, median ~{duration(pattern.ttl_median_s)}, "
+        f"TTL min {duration(pattern.ttl_min_s)}, median {duration(pattern.ttl_median_s)}, "
         f"max {duration(pattern.ttl_max_s)}"
     )
 
