@@ -6,7 +6,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import (
+    AliasChoices,
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from redis_preflight.profiles import Profile
@@ -42,6 +50,21 @@ class PreflightSettings(BaseSettings):
     allow_write: bool = False
     report_dir: Path = Path("reports")
 
+    # TLS and authentication (rediss:// targets; the plaintext probe beside a TLS port).
+    tls_ca_file: FilePath | None = None
+    tls_cert_file: FilePath | None = None
+    tls_key_file: FilePath | None = None
+    tls_min_days: int = Field(default=30, ge=0, le=3650)
+    tls_insecure: bool = False
+    plaintext_port: int = Field(default=6379, ge=0, le=65535)
+
+    @field_validator("tls_key_file")
+    @classmethod
+    def _key_needs_certificate(cls, key: Path | None, info: ValidationInfo) -> Path | None:
+        if key is not None and info.data.get("tls_cert_file") is None:
+            raise ValueError("a client key needs its certificate: give --tls-cert-file too")
+        return key
+
 
 # Command-line option name for each field, to say where a bad value came from.
 CLI_NAMES = {
@@ -52,7 +75,15 @@ CLI_NAMES = {
     "strict": "--strict",
     "allow_write": "--allow-write",
     "report_dir": "--report-dir",
+    "tls_ca_file": "--tls-ca-file",
+    "tls_cert_file": "--tls-cert-file",
+    "tls_key_file": "--tls-key-file",
+    "tls_min_days": "--tls-min-days",
+    "tls_insecure": "--tls-insecure",
+    "plaintext_port": "--plaintext-port",
 }
+# Never shown, not even in a usage error: URLs carry passwords, and the key path leads to the key.
+SECRET_FIELDS = ("tls_key_file",)
 
 
 def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettings:
@@ -63,7 +94,8 @@ def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettin
     except ValidationError as e:
         error = e.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else "?"
-        shown = "***" if "url" in field.lower() else repr(error.get("input"))
+        name = field.lower().removeprefix("preflight_")
+        shown = "***" if "url" in name or name in SECRET_FIELDS else repr(error.get("input"))
         where = _source(field, given, env_file)
         raise SettingsError(f"invalid {field} {shown} from {where}: {error['msg']}") from None
 
