@@ -35,18 +35,26 @@ def test_tcp_connect(reachability, finding):
     finding.observed(f"connected to {reachability.tcp.peer} in {reachability.tcp.elapsed_ms:.2f} ms")
 
 
+# A failure after the TCP connect that another check reports.
+REPORTED_BY = {
+    "tls": "the TLS handshake failed: see test_tls_handshake",
+    "auth": "authentication failed: see test_authenticated",
+    "select": "the server answered, but SELECT failed: see test_db_selectable",
+}
+
+
 @pytest.mark.severity("blocking")
 def test_ping(reachability, finding):
     skip_if_failed_before(reachability, ("dns", "connect"))
-    if reachability.failed_stage == "select":
-        pytest.skip("the server answered, but SELECT failed: see test_db_selectable")
+    if reachability.failed_stage in REPORTED_BY:
+        pytest.skip(REPORTED_BY[reachability.failed_stage])
     assert reachability.ok, str(reachability.failure)
     finding.observed(f"PONG in {reachability.handshake.elapsed_ms:.2f} ms")
 
 
 @pytest.mark.severity("blocking")
 def test_db_selectable(preflight, reachability, finding):
-    skip_if_failed_before(reachability, ("dns", "connect", "tls", "command"))
+    skip_if_failed_before(reachability, ("dns", "connect", "tls", "auth", "command"))
     assert reachability.ok, str(reachability.failure)
     finding.observed(f"db {preflight.target.db} selected")
 
@@ -80,3 +88,18 @@ def test_write_round_trip(preflight, redis_client, finding):
     trip = write_round_trip(redis_client, f"preflight:probe:{uuid.uuid4()}")
     assert trip.matched, f"SET then GET of {trip.key} returned another value: is this a proxy?"
     finding.observed(f"SET/GET/DEL {trip.key} in {trip.elapsed_ms:.2f} ms (30 s TTL)")
+
+
+@pytest.mark.severity("advisory")
+def test_setup_time(preflight, reachability, finding):
+    """TCP connect, TLS handshake and AUTH, each timed: what every new connection costs."""
+    skip_if_failed_before(reachability, ("dns", "connect", "tls", "auth"))
+    stages = reachability.setup_ms()
+    total = sum(stages.values())
+    shown = ", ".join(f"{name} {ms:.2f} ms" for name, ms in stages.items()) + f"; total {total:.2f} ms"
+    timeout_s = preflight.settings.connect_timeout
+    assert total <= timeout_s * 1000 / 2, (
+        f"connection set-up takes over half the {timeout_s:g} s connect timeout ({shown}): a slower "
+        "moment will time out; find the slow stage (network, TLS, AUTH) or raise --connect-timeout"
+    )
+    finding.observed(shown)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -22,9 +23,18 @@ class Fault(StrEnum):
     NOAUTH = "NOAUTH"
     WRONGPASS = "WRONGPASS"
     NOPERM = "NOPERM"
+    NO_ACL_USER = "username given to a server without that ACL user"
     TLS_TO_PLAINTEXT = "TLS spoken to a plaintext port"
     PLAINTEXT_TO_TLS = "plaintext spoken to a TLS port"
+    TLS_UNKNOWN_CA = "TLS certificate not trusted"
+    TLS_HOSTNAME = "TLS hostname mismatch"
+    TLS_EXPIRED = "TLS certificate expired"
+    TLS_NOT_YET_VALID = "TLS certificate not yet valid"
     TLS_VERIFY = "TLS verification failed"
+    TLS_OLD_PROTOCOL = "TLS older than 1.2"
+    TLS_CLIENT_CERT = "TLS client certificate required"
+    TLS_CLIENT_CERT_REJECTED = "TLS client certificate rejected"
+    TLS_TIMEOUT = "TLS handshake timeout"
     TLS = "TLS failure"
     NOT_REDIS = "not a Redis server"
     MAXCLIENTS = "max number of clients reached"
@@ -33,6 +43,31 @@ class Fault(StrEnum):
     MASTERDOWN = "MASTERDOWN"
     DB_RANGE = "DB index is out of range"
     OTHER = "unexpected error"
+
+
+# Which part of the connection set-up a fault belongs to: its checks report it.
+AUTH_FAULTS = frozenset({Fault.NOAUTH, Fault.WRONGPASS, Fault.NO_ACL_USER})
+TLS_FAULTS = frozenset(fault for fault in Fault if fault.name.startswith("TLS"))
+# The certificate was presented but rejected: it can still be fetched, unverified, and shown.
+CERTIFICATE_FAULTS = frozenset(
+    {Fault.TLS_UNKNOWN_CA, Fault.TLS_HOSTNAME, Fault.TLS_EXPIRED, Fault.TLS_NOT_YET_VALID, Fault.TLS_VERIFY}
+)
+
+
+class TlsToPlaintext(rx.ConnectionError):
+    """A TLS handshake failed and the same port answered a plaintext PING: proof, not a guess."""
+
+
+class PlaintextToTls(rx.ConnectionError):
+    """The server hung up on a plaintext client and the same port completed a TLS handshake."""
+
+
+class LegacyTls(rx.ConnectionError):
+    """The server speaks only TLS older than 1.2; the message is the version it offered."""
+
+
+class UsernameWithoutAcl(rx.AuthenticationError):
+    """The username was rejected but the password alone was accepted: the server has no such user."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +93,9 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
     text = " | ".join(f"{getattr(e, 'status_code', None) or ''} {e}".strip() for e in chain)
     upper = text.upper()
     diagnosis = _Say(target)
+    detected = _detected_diagnosis(error, target, diagnosis)
+    if detected is not None:
+        return detected
     if any(isinstance(e, socket.gaierror) for e in chain) or stage == "dns":
         return diagnosis(
             Fault.DNS,
@@ -69,12 +107,9 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
             "nothing listens on that port; check the server is running, the port, "
             "and firewalls (telnet HOST PORT)",
         )
-    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
-        reason = next(e.verify_message for e in chain if isinstance(e, ssl.SSLCertVerificationError))
-        return diagnosis(
-            Fault.TLS_VERIFY,
-            f"{reason}; give the server's CA with --tls-ca-file, or fix the certificate",
-        )
+    rejected = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if rejected is not None:
+        return _verify_diagnosis(rejected, diagnosis)
     if "WRONG_VERSION_NUMBER" in upper or "WRONG VERSION NUMBER" in upper:
         return diagnosis(
             Fault.TLS_TO_PLAINTEXT,
@@ -83,7 +118,7 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
     if _is_timeout(chain):
         return _timeout_diagnosis(stage, diagnosis)
     if any(isinstance(e, ssl.SSLError) for e in chain):
-        return diagnosis(Fault.TLS, f"{_first_line(text)}; check the TLS port and certificates")
+        return _tls_alert_diagnosis(upper, text, diagnosis)
     return _redis_reply_diagnosis(upper, text, target, diagnosis)
 
 
@@ -117,11 +152,7 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
             "from the URL or set requirepass on the server",
         )
     if "NOPERM" in upper:
-        return diagnosis(
-            Fault.NOPERM,
-            f"the user may not run a command the check needs ({_first_line(text)}); "
-            "grant it with ACL SETUSER or use the recommended ACL line",
-        )
+        return _noperm_diagnosis(text, target, diagnosis)
     if "MAX NUMBER OF CLIENTS" in upper:
         return diagnosis(
             Fault.MAXCLIENTS,
@@ -181,9 +212,9 @@ def _timeout_diagnosis(stage: str, diagnosis: _Say) -> Diagnosis:
         )
     if stage == "tls":
         return diagnosis(
-            Fault.TLS_TO_PLAINTEXT,
-            "the TLS handshake got no answer: the port likely speaks plaintext; use redis:// "
-            "or the server's TLS port",
+            Fault.TLS_TIMEOUT,
+            "the TLS handshake got no answer and the port does not answer plaintext Redis "
+            "either: the server is stalled or the port is not Redis; check the port and the server",
         )
     return diagnosis(
         Fault.READ_TIMEOUT,
@@ -207,3 +238,96 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def _first_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[0][:200]
+
+
+# --- authentication and TLS ---------------------------------------------------------------
+
+# OpenSSL verify codes (X509_V_ERR_*) -> fault and next step.
+_UNTRUSTED = "give the server's CA bundle with --tls-ca-file (a managed service publishes one)"
+_VERIFY_CODES = {
+    2: (Fault.TLS_UNKNOWN_CA, _UNTRUSTED),
+    9: (Fault.TLS_NOT_YET_VALID, "check the clocks of this machine and of the server, or reissue it"),
+    10: (Fault.TLS_EXPIRED, "renew the server certificate (tls-cert-file) and reload it"),
+    18: (Fault.TLS_UNKNOWN_CA, "give that certificate, or the CA that issued it, with --tls-ca-file"),
+    19: (Fault.TLS_UNKNOWN_CA, _UNTRUSTED),
+    20: (Fault.TLS_UNKNOWN_CA, _UNTRUSTED),
+    21: (Fault.TLS_UNKNOWN_CA, _UNTRUSTED),
+}
+_MISMATCH = "connect with a name the certificate lists (see test_tls_certificate) or reissue it for this one"
+_OLD_PROTOCOL = (
+    "the server offers {version}; enable TLS 1.2 and 1.3 on it (tls-protocols \"TLSv1.2 TLSv1.3\")"
+)
+
+
+def _verify_diagnosis(error: ssl.SSLCertVerificationError, diagnosis: _Say) -> Diagnosis:
+    reason = str(error.verify_message).rstrip(".")
+    if error.verify_code in (62, 64):  # hostname / IP address mismatch
+        return diagnosis(Fault.TLS_HOSTNAME, f"{reason}; {_MISMATCH}")
+    fault, next_step = _VERIFY_CODES.get(
+        error.verify_code, (Fault.TLS_VERIFY, "fix the certificate or give its CA with --tls-ca-file")
+    )
+    return diagnosis(fault, f"{reason}; {next_step}")
+
+
+def _tls_alert_diagnosis(upper: str, text: str, diagnosis: _Say) -> Diagnosis:
+    if "PROTOCOL_VERSION" in upper or "UNSUPPORTED_PROTOCOL" in upper:
+        return diagnosis(Fault.TLS_OLD_PROTOCOL, _OLD_PROTOCOL.format(version="only TLS older than 1.2"))
+    if "CERTIFICATE_REQUIRED" in upper:
+        return diagnosis(
+            Fault.TLS_CLIENT_CERT,
+            "the server requires a client certificate (tls-auth-clients yes) and none was given; "
+            "pass --tls-cert-file and --tls-key-file",
+        )
+    if "ALERT_UNKNOWN_CA" in upper or "ALERT_BAD_CERTIFICATE" in upper:
+        return diagnosis(
+            Fault.TLS_CLIENT_CERT_REJECTED,
+            "the server rejected the client certificate: its issuer is not in the server's "
+            "tls-ca-cert-file; use a certificate that CA issued (--tls-cert-file, --tls-key-file)",
+        )
+    return diagnosis(Fault.TLS, f"{_first_line(text)}; check the TLS port and certificates")
+
+
+def _detected_diagnosis(error: BaseException, target: Target, diagnosis: _Say) -> Diagnosis | None:
+    """Failures a probe proved by a second look (the port's other protocol, the password alone)."""
+    if isinstance(error, TlsToPlaintext):
+        return diagnosis(
+            Fault.TLS_TO_PLAINTEXT,
+            "the port answers plaintext Redis, not TLS; use redis:// instead of rediss://, "
+            "or the server's TLS port (tls-port)",
+        )
+    if isinstance(error, PlaintextToTls):
+        return diagnosis(
+            Fault.PLAINTEXT_TO_TLS,
+            "the port speaks TLS; use rediss:// (and --tls-ca-file for a private CA)",
+        )
+    if isinstance(error, LegacyTls):
+        return diagnosis(Fault.TLS_OLD_PROTOCOL, _OLD_PROTOCOL.format(version=f"only {error}"))
+    if isinstance(error, UsernameWithoutAcl):
+        return diagnosis(
+            Fault.NO_ACL_USER,
+            f"the server has no user {target.username!r} (requirepass only, or Redis < 6) but "
+            "accepts the password alone; drop the username (redis://:PASSWORD@...) or create "
+            f"the user (ACL SETUSER {target.username} on >PASSWORD ...)",
+        )
+    return None
+
+
+_FORBIDDEN_COMMAND = re.compile(r"run the '([^']+)' command")
+
+
+def _noperm_diagnosis(text: str, target: Target, diagnosis: _Say) -> Diagnosis:
+    """Name the command (or the key) the user may not use, and the grant that allows it."""
+    user = target.username or "default"
+    command = _FORBIDDEN_COMMAND.search(text)
+    if command is None:
+        return diagnosis(
+            Fault.NOPERM,
+            f"user {user!r} may not access a key or channel this check needs "
+            f"({_first_line(text)}); widen its patterns (ACL SETUSER {user} ~...)",
+        )
+    name = command.group(1)
+    return diagnosis(
+        Fault.NOPERM,
+        f"user {user!r} may not run {name.replace('|', ' ').upper()}; grant it "
+        f"(ACL SETUSER {user} +{name}) to run this check",
+    )

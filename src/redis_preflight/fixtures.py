@@ -6,7 +6,9 @@ import pytest
 import redis
 
 from redis_preflight import stash
+from redis_preflight.errors import CERTIFICATE_FAULTS, Diagnosis
 from redis_preflight.findings import Finding
+from redis_preflight.probes import auth, tls
 from redis_preflight.probes.connection import Reachability, ServerIdentity, identify
 from redis_preflight.run import PreflightRun
 
@@ -40,3 +42,53 @@ def server_identity(redis_client: redis.Redis) -> ServerIdentity:
 def finding(request: pytest.FixtureRequest) -> Finding:
     """Lets a check say what it observed, shown when it passes."""
     return Finding(request.node)
+
+
+# --- authentication and TLS ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tls_session(preflight: PreflightRun, reachability: Reachability) -> tls.TlsSession:
+    """The walk's TLS session; where the handshake rejected the certificate, the one presented."""
+    if not preflight.target.tls:
+        pytest.skip("plaintext target (redis://): no TLS to check")
+    if reachability.tls is not None:
+        return reachability.tls
+    if reachability.failure is None or reachability.failure.fault not in CERTIFICATE_FAULTS:
+        pytest.skip(f"no TLS session: {reachability.failure}")
+    return tls.presented(preflight.target, preflight.settings)
+
+
+@pytest.fixture(scope="session")
+def tls_verification(preflight: PreflightRun) -> Diagnosis | None:
+    """Under --tls-insecure, what a verified handshake says (None: it succeeds); else None."""
+    if not preflight.settings.tls_insecure:
+        return None
+    return tls.verification(preflight.target, preflight.settings)
+
+
+@pytest.fixture(scope="session")
+def plaintext_port(preflight: PreflightRun, reachability: Reachability) -> tls.PlaintextPort:
+    """Whether the host also answers plaintext Redis on --plaintext-port."""
+    target, port = preflight.target, preflight.settings.plaintext_port
+    if not target.tls:
+        pytest.skip("plaintext target (redis://): see test_tls_required")
+    if port == 0 or port == target.port:
+        pytest.skip(f"no plaintext probe: --plaintext-port is {port} (0 disables it)")
+    if reachability.stopped_before("tls"):
+        pytest.skip(f"target unreachable: {reachability.failure}")
+    return tls.plaintext_beside(target, preflight.settings)
+
+
+@pytest.fixture(scope="session")
+def anonymous_access(preflight: PreflightRun, redis_client: redis.Redis) -> auth.AnonymousAccess:
+    """What a client without REDIS_URL's credentials gets."""
+    if preflight.target.password is None:
+        pytest.skip("REDIS_URL carries no credentials: see test_auth_required")
+    return auth.anonymous_access(preflight.target, preflight.settings)
+
+
+@pytest.fixture(scope="session")
+def privileges(preflight: PreflightRun, redis_client: redis.Redis) -> auth.Privileges:
+    """The connected user's rules and rights (ACL GETUSER, ACL DRYRUN): one probe for every area."""
+    return auth.privileges(redis_client, preflight.target.username or "default")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -10,7 +11,7 @@ from typing import Any
 
 import redis
 
-from redis_preflight.client import open_client
+from redis_preflight.client import open_client, tls_context
 from redis_preflight.ephemeral import start_ephemeral
 from redis_preflight.probes.connection import Reachability, reach
 from redis_preflight.profiles import BUDGETS, Budgets, Profile, infer_profile
@@ -50,7 +51,13 @@ class PreflightRun:
 
     @cached_property
     def reachability(self) -> Reachability:
-        return reach(self.target, self.client, self.settings.connect_timeout)
+        return reach(self.target, self.client, self.settings)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every text a report must never carry: the password's spellings, the client key's path."""
+        key = self.settings.tls_key_file
+        return (*self.target.secrets, *((str(key), str(key.resolve())) if key else ()))
 
     def thresholds(self) -> dict[str, str]:
         """Every effective threshold, for the report header."""
@@ -76,10 +83,24 @@ def prepare(cli: dict[str, Any], env_file: Path | None) -> PreflightRun:
     url = settings.redis_url.get_secret_value().strip()
     if url != EPHEMERAL:
         try:
-            return PreflightRun(settings, parse_target(url))
+            target = parse_target(url)
         except TargetError as e:
             raise TargetError(f"invalid REDIS_URL: {e}") from None
+        if target.tls:
+            _load_tls_files(settings)
+        return PreflightRun(settings, target)
     ephemeral = start_ephemeral()
     return PreflightRun(
         settings, parse_target(ephemeral.url), provider=ephemeral.provider, on_close=ephemeral.stop
     )
+
+
+def _load_tls_files(settings: PreflightSettings) -> None:
+    """A CA bundle or key pair that does not load is a usage error, before any traffic."""
+    try:
+        tls_context(settings)
+    except (ssl.SSLError, OSError) as e:
+        raise SettingsError(
+            f"the TLS files do not load ({e}): --tls-ca-file must hold PEM certificates, "
+            "--tls-cert-file and --tls-key-file a matching PEM certificate and key"
+        ) from None
