@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from tls_servers import CertFiles, Pki, TlsRedis, make_pki, start_tls_redis
 
+from conftest import PASSWORD
 from redis_preflight.local_server import LocalRedis, free_port
 
 FAST = ("--connect-timeout", "1", "--socket-timeout", "1")
+ACL_PASSWORD = "tls:s3cr%t@/pass"  # every character a URL must encode
 NOW = datetime.now(UTC)
 
 
@@ -34,7 +37,9 @@ def tls_redis(redis_factory: Callable[..., LocalRedis], pki: Pki) -> Callable[[s
         "legacy": lambda: start(
             pki.issue("legacy"), 'tls-protocols "TLSv1.1"', 'tls-ciphers "DEFAULT:@SECLEVEL=0"'
         ),
-        "mutual": lambda: start(pki.issue("mutual.test"), "tls-auth-clients yes"),
+        "mutual": lambda: start(
+            pki.issue("mutual.test"), "tls-auth-clients yes", f"user app on >{ACL_PASSWORD} ~* &* +@all"
+        ),
         "with_plaintext": lambda: start(pki.issue("both.test"), plaintext=True),
     }
     started: dict[str, TlsRedis] = {}
@@ -277,3 +282,28 @@ def test_missing_ca_file_is_a_usage_error(run_preflight):
     outcome = run_preflight("--redis-url", "rediss://127.0.0.1:6380/0", "--tls-ca-file", "nowhere/ca.pem")
     assert outcome.returncode == 4
     assert "invalid tls_ca_file 'nowhere/ca.pem' from the command line (--tls-ca-file)" in outcome.output
+
+
+def test_secrets_appear_in_no_output(run_preflight, tls_redis, password_redis, pki):
+    """An ACL user's password and the client key (path and contents) stay out of every output."""
+    client = pki.issue("secret-client")
+    key_line = client.key.read_text().splitlines()[1]
+    server = tls_redis("mutual")
+    acl_url = f"rediss://app:{quote(ACL_PASSWORD, safe='')}@127.0.0.1:{server.tls_port}/0"
+    key_args = ("--tls-cert-file", str(client.cert), "--tls-key-file", str(client.key))
+    texts = []
+    passing = run_preflight("--redis-url", acl_url, *ca_args(pki), *key_args, "-v")
+    assert passing.returncode == 0, passing.output
+    texts.append(passing.outputs())
+    assert f"rediss://app:***@127.0.0.1:{server.tls_port}/0" in texts[-1]
+    # A username the server does not know: the password is also sent alone, and the run fails.
+    no_user = f"redis://app:{quote(PASSWORD, safe='')}@127.0.0.1:{password_redis.port}/0"
+    texts.append(run_preflight("--redis-url", no_user, "-v", *FAST).outputs())
+    # A key without its certificate: a usage error that must not name the key either.
+    usage = run_preflight("--redis-url", acl_url, "--tls-key-file", str(client.key))
+    assert usage.returncode == 4
+    assert "invalid tls_key_file *** from the command line (--tls-key-file)" in usage.output
+    texts.append(usage.outputs())
+    for text in texts:
+        for secret in (ACL_PASSWORD, quote(ACL_PASSWORD, safe=""), PASSWORD, str(client.key), key_line):
+            assert secret not in text

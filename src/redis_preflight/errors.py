@@ -305,9 +305,9 @@ def _detected_diagnosis(error: BaseException, target: Target, diagnosis: _Say) -
     if isinstance(error, UsernameWithoutAcl):
         return diagnosis(
             Fault.NO_ACL_USER,
-            f"the server has no user {target.username!r} (requirepass only, or Redis < 6) but "
-            "accepts the password alone; drop the username (redis://:PASSWORD@...) or create "
-            f"the user (ACL SETUSER {target.username} on >PASSWORD ...)",
+            f"the server rejects user {target.username!r} but accepts the password alone "
+            "(requirepass only, or Redis < 6); drop the username (redis://:PASSWORD@...) or "
+            f"create the user (ACL SETUSER {target.username} on >PASSWORD ~* +@all)",
         )
     return None
 
