@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -218,6 +219,20 @@ def test_tls_to_a_plaintext_port_is_detected(run_preflight, plain_redis, pki):
     )
     assert "use redis:// instead of rediss://" in handshake["message"]
     assert outcome.check("test_tcp_connect")["outcome"] == "passed"
+
+
+@pytest.fixture
+def tarpit() -> Iterator[int]:
+    """A port whose kernel completes the TCP connect but where nobody ever answers."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield listener.getsockname()[1]
+
+
+def test_tls_to_a_silent_port_is_a_handshake_timeout(run_preflight, tarpit, pki):
+    outcome = run_preflight("--redis-url", f"rediss://127.0.0.1:{tarpit}/0", *ca_args(pki))
+    assert outcome.returncode == 1
+    handshake = expect(outcome, "test_tls_handshake", "failed", "blocking", "TLS handshake timeout at")
+    assert "nor did a plaintext PING" in handshake["message"]
 
 
 def test_plaintext_to_a_tls_port_is_detected(run_preflight, tls_redis):

@@ -213,8 +213,8 @@ def _timeout_diagnosis(stage: str, diagnosis: _Say) -> Diagnosis:
     if stage == "tls":
         return diagnosis(
             Fault.TLS_TIMEOUT,
-            "the TLS handshake got no answer and the port does not answer plaintext Redis "
-            "either: the server is stalled or the port is not Redis; check the port and the server",
+            "the TLS handshake got no answer, nor did a plaintext PING: the server is stalled "
+            "or the port is not Redis; check the port and the server",
         )
     return diagnosis(
         Fault.READ_TIMEOUT,

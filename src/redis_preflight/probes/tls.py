@@ -182,6 +182,7 @@ def explain(error: Exception, target: Target, settings: PreflightSettings, stage
     races our first command: a hang-up then is looked at again, the server speaking first.
     """
     detected: Exception | None = None
+    settings = _second_look(settings)
     if stage == "tls" and not isinstance(error, ssl.SSLCertVerificationError):
         if _mentions(error, "PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL"):
             version = legacy_protocol(target, settings)
@@ -197,6 +198,19 @@ def explain(error: Exception, target: Target, settings: PreflightSettings, stage
         return error
     detected.__cause__ = error
     return detected
+
+
+# A second look follows a failure already paid for: it must not cost a second full timeout.
+SECOND_LOOK_S = 1.5
+
+
+def _second_look(settings: PreflightSettings) -> PreflightSettings:
+    return settings.model_copy(
+        update={
+            "connect_timeout": min(settings.connect_timeout, SECOND_LOOK_S),
+            "socket_timeout": min(settings.socket_timeout, SECOND_LOOK_S),
+        }
+    )
 
 
 def server_alert(target: Target, settings: PreflightSettings) -> ssl.SSLError | None:
