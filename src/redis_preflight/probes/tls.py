@@ -102,12 +102,11 @@ def _chain_length(tls: ssl.SSLSocket) -> int:
 def presented(target: Target, settings: PreflightSettings) -> TlsSession:
     """The certificate the server presents, unverified: to show one the handshake rejected."""
     started = time.perf_counter()
-    with _connect(target, settings) as sock, handshake_unverified(sock, target, settings) as tls:
+    with _connect(target, settings) as sock, _handshake_unverified(sock, target, settings) as tls:
         return session_of(tls, verified=False, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
-def handshake_unverified(sock: socket.socket, target: Target, settings: PreflightSettings) -> ssl.SSLSocket:
-    sock.settimeout(settings.connect_timeout)
+def _handshake_unverified(sock: socket.socket, target: Target, settings: PreflightSettings) -> ssl.SSLSocket:
     return tls_context(settings, verify=False).wrap_socket(sock, server_hostname=target.host)
 
 
@@ -115,7 +114,6 @@ def verification(target: Target, settings: PreflightSettings) -> Diagnosis | Non
     """What a verified handshake says (None: it succeeds); run when --tls-insecure skipped it."""
     try:
         with _connect(target, settings) as sock:
-            sock.settimeout(settings.connect_timeout)
             tls_context(settings, verify=True).wrap_socket(sock, server_hostname=target.host).close()
     except OSError as e:
         return classify(e, target, stage="tls")
@@ -152,7 +150,7 @@ def plaintext_beside(target: Target, settings: PreflightSettings) -> PlaintextPo
 def speaks_tls(target: Target, settings: PreflightSettings) -> bool:
     """Does the port complete a TLS handshake (any certificate)?"""
     try:
-        with _connect(target, settings) as sock, handshake_unverified(sock, target, settings):
+        with _connect(target, settings) as sock, _handshake_unverified(sock, target, settings):
             return True
     except OSError:
         return False
@@ -167,7 +165,6 @@ def legacy_protocol(target: Target, settings: PreflightSettings) -> str | None:
     context.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 refuses TLS < 1.2 at the default level
     try:
         with _connect(target, settings) as sock:
-            sock.settimeout(settings.connect_timeout)
             with context.wrap_socket(sock, server_hostname=target.host) as tls:
                 return tls.version()
     except OSError:
