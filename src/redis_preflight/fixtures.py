@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
+import pytest_html
 import redis
 
 from redis_preflight import stash
@@ -10,6 +13,7 @@ from redis_preflight.errors import CERTIFICATE_FAULTS, Diagnosis
 from redis_preflight.findings import Finding
 from redis_preflight.probes import auth, tls
 from redis_preflight.probes.connection import Reachability, ServerIdentity, identify
+from redis_preflight.probes.health import HealthDocument, HealthExchange, HealthResponse, fetch_health
 from redis_preflight.run import PreflightRun
 
 
@@ -92,3 +96,50 @@ def anonymous_access(preflight: PreflightRun, redis_client: redis.Redis) -> auth
 def privileges(preflight: PreflightRun, redis_client: redis.Redis) -> auth.Privileges:
     """The connected user's rules and rights (ACL GETUSER, ACL DRYRUN): one probe for every area."""
     return auth.privileges(redis_client, preflight.target.username or "default")
+# --- The application's health endpoint ----------------------------------------------------------
+
+NO_HEALTH_URL = (
+    "no health URL: give --health-url or HEALTH_URL "
+    "(e.g. http://localhost:8000/api/v1/health/detailed) to check the application's own view"
+)
+SHOWN_BODY_BYTES = 4096
+
+
+@pytest.fixture(scope="session")
+def health_exchange(preflight: PreflightRun) -> HealthExchange:
+    """One GET of the application's health endpoint per run; health checks skip without a URL."""
+    if preflight.health is None:
+        pytest.skip(NO_HEALTH_URL)
+    return fetch_health(
+        preflight.health,
+        ca_file=preflight.settings.health_ca_file,
+        connect_timeout=preflight.settings.connect_timeout,
+        read_timeout=preflight.settings.socket_timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def health_document(health_exchange: HealthExchange) -> HealthDocument:
+    """The validated health document; the checks of its content skip when there is none."""
+    if health_exchange.document is None:
+        pytest.skip(f"no health document: {health_exchange.document_failure or health_exchange.failure}")
+    return health_exchange.document
+
+
+@pytest.fixture(scope="session")
+def health_response(health_exchange: HealthExchange) -> HealthResponse:
+    """The final HTTP answer; the checks of the answer skip when none came."""
+    if health_exchange.response is None:
+        pytest.skip(f"health endpoint unavailable: {health_exchange.failure}")
+    return health_exchange.response
+
+
+@pytest.fixture
+def health_body_shown(
+    health_exchange: HealthExchange, extras: list[dict[str, str | None]], pytestconfig: pytest.Config
+) -> None:
+    """The body as received, scrubbed of secrets and escaped, in the check's row of report.html."""
+    if health_exchange.response is not None:
+        text = health_exchange.response.body[:SHOWN_BODY_BYTES].decode("utf-8", errors="replace")
+        shown = html.escape(pytestconfig.stash[stash.REDACTOR].scrub(text))
+        extras.append(pytest_html.extras.html(f"<pre>{shown}</pre>"))

@@ -20,6 +20,7 @@ from redis_preflight.target import TargetError
 
 BACKSTOP_TIMEOUT_S = 60.0
 FLAG = bool  # an option that takes no value
+REPEATABLE = list  # an option that may be given several times; its values are collected
 
 
 class Option(NamedTuple):
@@ -43,6 +44,12 @@ OPTIONS = (
     Option("--tls-min-days", "tls_min_days", int, "days of certificate validity left before advising (30)"),
     Option("--tls-insecure", "tls_insecure", FLAG, "skip certificate verification (troubleshooting only)"),
     Option("--plaintext-port", "plaintext_port", int, "port probed for plaintext beside TLS (6379; 0: off)"),
+    # the application's health endpoint
+    Option("--health-url", "health_url", str, "the application's health endpoint (http:// or https://)"),
+    Option("--health-ca-file", "health_ca_file", str, "CA bundle (PEM) for the health endpoint's TLS"),
+    Option("--expect-version", "expect_version", str, "the version the health endpoint must report"),
+    Option("--require-service", "require_service", REPEATABLE, "a service that must be true besides redis"),
+    Option("--health-budget-ms", "health_budget_ms", float, "health answer budget (default per profile)"),
 )
 
 
@@ -52,6 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest = f"preflight_{option.field}"
         if option.kind is FLAG:
             group.addoption(option.flag, dest=dest, action="store_const", const=True, help=option.help)
+        elif option.kind is REPEATABLE:
+            group.addoption(option.flag, dest=dest, action="append", help=option.help)
         else:
             group.addoption(option.flag, dest=dest, type=option.kind, help=option.help)
     group.addoption("--env-file", dest="preflight_env_file", help="env file to read (default .env)")
@@ -129,6 +138,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         session.config.stash[metadata_key].update(
             {
                 "Target": run.target.redacted,
+                **({"Health endpoint": run.health.redacted} if run.health else {}),
                 "Profile": f"{run.profile} ({run.profile_reason})",
                 **{k.capitalize(): v for k, v in run.thresholds().items()},
             }

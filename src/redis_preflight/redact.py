@@ -12,9 +12,15 @@ MASK = "***"
 # A password in any redis URL, whoever wrote it (an exception message, a log line).
 _URL_PASSWORD = re.compile(r"(rediss?://[^:/@\s]*:)([^@\s/]+)(@)")
 
+# The health URL (HEALTH_URL) may carry a password or a token: any http(s) URL's password, and
+# any credential-like query value (?token=..., &api_key=...), are masked wherever they appear.
+CREDENTIAL_PARAM = r"[\w.-]*(?:token|key|secret|pass|pwd|auth|sig|session|credential)[\w.-]*"
+_HTTP_PASSWORD = re.compile(r"(https?://[^:/@\s]*:)([^@\s/]+)(@)")
+_QUERY_SECRET = re.compile(rf"((?:[?&]|&amp;)(?:{CREDENTIAL_PARAM})=)([^&#\s\"'<]+)", re.IGNORECASE)
+
 
 class Redactor:
-    """Replaces known secrets, and the password part of any Redis URL, with ***."""
+    """Replaces known secrets, URL passwords and credential-like query values with ***."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         # Longest first, so a secret that contains another is masked whole.
@@ -23,7 +29,9 @@ class Redactor:
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return _URL_PASSWORD.sub(rf"\1{MASK}\3", text)
+        text = _URL_PASSWORD.sub(rf"\1{MASK}\3", text)
+        text = _HTTP_PASSWORD.sub(rf"\1{MASK}\3", text)
+        return _QUERY_SECRET.sub(rf"\1{MASK}", text)
 
     def leaks(self, text: str) -> bool:
         return self.scrub(text) != text

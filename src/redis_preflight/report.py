@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import pytest
 
+from redis_preflight.banner import banner_html
 from redis_preflight.redact import Redactor
 from redis_preflight.run import PreflightRun
 from redis_preflight.summary import Summary
@@ -18,8 +20,10 @@ def reports_of(directory: Path) -> tuple[Path, Path, Path]:
 def header_lines(run: PreflightRun) -> list[str]:
     served = f" [ephemeral: {run.provider}]" if run.provider else ""
     thresholds = ", ".join(f"{name} {value}" for name, value in run.thresholds().items())
+    health = [f"health endpoint: {run.health.redacted}"] if run.health else []
     return [
         f"redis-preflight target: {run.target.redacted}{served}",
+        *health,
         f"profile: {run.profile} ({run.profile_reason}); read-only: {not run.settings.allow_write}",
         f"thresholds: {thresholds}",
     ]
@@ -48,6 +52,27 @@ class ReportWriter:
         for path in self.outputs:
             if self.redactor.scrub_file(path):
                 print(f"redis-preflight: redacted a secret found in {path}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[str]) -> None:
+        prefix.extend(banner_html(self.summary))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[2:2] = [
+            '<th class="sortable" data-column-type="area">Area</th>',
+            '<th class="sortable" data-column-type="severity">Severity</th>',
+            "<th>Message</th>",
+        ]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        properties = dict(report.user_properties)
+        cells[2:2] = [
+            f'<td class="col-area">{escape(str(properties.get("area", "")))}</td>',
+            f'<td class="col-severity">{escape(str(properties.get("severity", "")))}</td>',
+            f'<td class="col-message">{escape(str(properties.get("message", "")))}</td>',
+        ]
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         tr = terminalreporter

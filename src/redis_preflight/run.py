@@ -13,6 +13,7 @@ import redis
 
 from redis_preflight.client import open_client, tls_context
 from redis_preflight.ephemeral import start_ephemeral
+from redis_preflight.health_endpoint import HealthEndpoint, HealthUrlError, parse_health_url
 from redis_preflight.probes.connection import Reachability, reach
 from redis_preflight.profiles import BUDGETS, Budgets, Profile, infer_profile
 from redis_preflight.settings import EPHEMERAL, PreflightSettings, SettingsError, load_settings
@@ -32,6 +33,7 @@ class PreflightRun:
     target: Target
     provider: str | None = None
     on_close: Callable[[], None] | None = None
+    health: HealthEndpoint | None = None
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
 
@@ -45,6 +47,18 @@ class PreflightRun:
     def budgets(self) -> Budgets:
         return BUDGETS[self.profile]
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What no report may contain: the Redis password, the health URL's credentials, and the
+        client key's path."""
+        key = self.settings.tls_key_file
+        client_key = (str(key), str(key.resolve())) if key else ()
+        return (*self.target.secrets, *(self.health.secrets if self.health else ()), *client_key)
+
+    @property
+    def health_budget_ms(self) -> float:
+        return self.settings.health_budget_ms or self.budgets.health_ms
+
     @cached_property
     def client(self) -> redis.Redis:
         return open_client(self.target, self.settings)
@@ -53,12 +67,6 @@ class PreflightRun:
     def reachability(self) -> Reachability:
         return reach(self.target, self.client, self.settings)
 
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """Every text a report must never carry: the password's spellings, the client key's path."""
-        key = self.settings.tls_key_file
-        return (*self.target.secrets, *((str(key), str(key.resolve())) if key else ()))
-
     def thresholds(self) -> dict[str, str]:
         """Every effective threshold, for the report header."""
         return {
@@ -66,6 +74,7 @@ class PreflightRun:
             "socket timeout": f"{self.settings.socket_timeout:g} s",
             "latency p50 budget": f"{self.budgets.latency_p50_ms:g} ms",
             "latency p99 budget": f"{self.budgets.latency_p99_ms:g} ms",
+            **({"health budget": f"{self.health_budget_ms:g} ms"} if self.health else {}),
         }
 
     def close(self) -> None:
@@ -78,6 +87,7 @@ class PreflightRun:
 def prepare(cli: dict[str, Any], env_file: Path | None) -> PreflightRun:
     """Settings, then the target; raises SettingsError or TargetError before any traffic."""
     settings = load_settings(cli, env_file)
+    health = health_endpoint(settings)
     if settings.redis_url is None or not settings.redis_url.get_secret_value().strip():
         raise SettingsError(NO_TARGET)
     url = settings.redis_url.get_secret_value().strip()
@@ -88,10 +98,14 @@ def prepare(cli: dict[str, Any], env_file: Path | None) -> PreflightRun:
             raise TargetError(f"invalid REDIS_URL: {e}") from None
         if target.tls:
             _load_tls_files(settings)
-        return PreflightRun(settings, target)
+        return PreflightRun(settings, target, health=health)
     ephemeral = start_ephemeral()
     return PreflightRun(
-        settings, parse_target(ephemeral.url), provider=ephemeral.provider, on_close=ephemeral.stop
+        settings,
+        parse_target(ephemeral.url),
+        provider=ephemeral.provider,
+        on_close=ephemeral.stop,
+        health=health,
     )
 
 
@@ -104,3 +118,22 @@ def _load_tls_files(settings: PreflightSettings) -> None:
             f"the TLS files do not load ({e}): --tls-ca-file must hold PEM certificates, "
             "--tls-cert-file and --tls-key-file a matching PEM certificate and key"
         ) from None
+
+
+NO_HEALTH_URL = (
+    "--expect-version and --require-service check the application's health document: give its "
+    "URL with --health-url http://HOST:8000/api/v1/health/detailed or HEALTH_URL"
+)
+
+
+def health_endpoint(settings: PreflightSettings) -> HealthEndpoint | None:
+    """HEALTH_URL, validated before any traffic; expectations without it would go unchecked."""
+    url = settings.health_url.get_secret_value().strip() if settings.health_url else ""
+    if not url:
+        if settings.expect_version is not None or settings.require_service:
+            raise SettingsError(NO_HEALTH_URL)
+        return None
+    try:
+        return parse_health_url(url)
+    except HealthUrlError as e:
+        raise SettingsError(f"invalid HEALTH_URL: {e}") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     AliasChoices,
@@ -15,7 +15,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from redis_preflight.profiles import Profile
 
@@ -65,6 +65,23 @@ class PreflightSettings(BaseSettings):
             raise ValueError("a client key needs its certificate: give --tls-cert-file too")
         return key
 
+    # The application's health endpoint (HEALTH_URL may carry a token: a secret like REDIS_URL).
+    health_url: SecretStr | None = _env("HEALTH_URL")
+    health_ca_file: FilePath | None = None
+    expect_version: str | None = None
+    # Services the health document must report true, besides redis; env: comma-separated.
+    require_service: Annotated[tuple[str, ...], NoDecode] = ()
+    health_budget_ms: float | None = Field(default=None, gt=0)
+
+    @property
+    def required_services(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(("redis", *self.require_service)))
+
+    @field_validator("require_service", mode="before")
+    @classmethod
+    def _split_services(cls, value: Any) -> Any:
+        return tuple(s.strip() for s in value.split(",") if s.strip()) if isinstance(value, str) else value
+
 
 # Command-line option name for each field, to say where a bad value came from.
 CLI_NAMES = {
@@ -81,6 +98,11 @@ CLI_NAMES = {
     "tls_min_days": "--tls-min-days",
     "tls_insecure": "--tls-insecure",
     "plaintext_port": "--plaintext-port",
+    "health_url": "--health-url",
+    "health_ca_file": "--health-ca-file",
+    "expect_version": "--expect-version",
+    "require_service": "--require-service",
+    "health_budget_ms": "--health-budget-ms",
 }
 # Never shown, not even in a usage error: URLs carry passwords, and the key path leads to the key.
 SECRET_FIELDS = ("tls_key_file",)

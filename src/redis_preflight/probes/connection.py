@@ -71,18 +71,22 @@ class Reachability:
 
 
 def resolve(target: Target, timeout: float) -> Resolution:
-    """getaddrinfo has no timeout of its own, so it runs in a thread we stop waiting for."""
     started = time.perf_counter()
+    addresses = lookup(target.host, target.port, timeout)
+    return Resolution(addresses, (time.perf_counter() - started) * 1000)
+
+
+def lookup(host: str, port: int, timeout: float) -> tuple[str, ...]:
+    """getaddrinfo has no timeout of its own, so it runs in a thread we stop waiting for."""
     pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM)
+    future = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
         infos = future.result(timeout=timeout)
     except FutureTimeout as e:
-        raise socket.gaierror(f"DNS lookup of {target.host!r} took over {timeout} s") from e
+        raise socket.gaierror(f"DNS lookup of {host!r} took over {timeout} s") from e
     finally:
         pool.shutdown(wait=False)
-    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-    return Resolution(addresses, (time.perf_counter() - started) * 1000)
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def tcp_connect(target: Target, timeout: float) -> tuple[socket.socket, TcpConnect]:

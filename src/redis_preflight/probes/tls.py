@@ -198,7 +198,7 @@ def explain(error: Exception, target: Target, settings: PreflightSettings, stage
 
 
 # A second look follows a failure already paid for: it must not cost a second full timeout.
-SECOND_LOOK_S = 1.5
+SECOND_LOOK_S = 1.0
 
 
 def _second_look(settings: PreflightSettings) -> PreflightSettings:
