@@ -1,9 +1,8 @@
 """Connection: the name resolves, the port answers, Redis says PONG in the right db."""
 
-import uuid
-
 import pytest
 
+from redis_preflight.probes.cluster import key_served_here
 from redis_preflight.probes.connection import write_round_trip
 
 pytestmark = pytest.mark.area("connection")
@@ -85,7 +84,7 @@ def test_client_settings(preflight, finding):
 def test_write_round_trip(preflight, redis_client, finding):
     if not preflight.settings.allow_write:
         pytest.skip("read-only run: --allow-write enables the set/get round trip")
-    trip = write_round_trip(redis_client, f"preflight:probe:{uuid.uuid4()}")
+    trip = write_round_trip(redis_client, key_served_here(preflight.cluster, "preflight:probe:"))
     assert trip.matched, f"SET then GET of {trip.key} returned another value: is this a proxy?"
     finding.observed(f"SET/GET/DEL {trip.key} in {trip.elapsed_ms:.2f} ms (30 s TTL)")
 

@@ -33,7 +33,19 @@ def banner_html(summary: Summary) -> list[str]:
         f" &middot; run time {document['duration_s']:.2f} s"
         f"{' &middot; strict' if summary.strict else ''}</div>"
     )
-    return [STYLE, head, _counts_table(findings), _findings_list(findings)]
+    return [STYLE, head, _targets_list(summary), _counts_table(findings), _findings_list(findings)]
+
+
+def _targets_list(summary: Summary) -> str:
+    """A fleet's verdict per target; nothing for a single target (the head says it)."""
+    if len(summary.targets) < 2:
+        return ""
+    items = "".join(
+        f'<li><span class="{"blocking" if verdict == "fail" else ""}">{escape(verdict.upper())}</span> '
+        f"{escape(target)}</li>"
+        for target, verdict in summary.verdicts().items()
+    )
+    return f'<ul class="preflight-targets">{items}</ul>'
 
 
 def _severity_first(check: CheckResult) -> tuple[int, int, str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from redis_preflight.settings import PreflightSettings
@@ -74,3 +75,16 @@ def _path(path: Path | None) -> str | None:
 def open_client(target: Target, settings: PreflightSettings, **overrides: Any) -> redis.Redis:
     """A client for `target`; nothing is sent until the first command."""
     return redis.Redis(**{**client_options(target, settings), **overrides})
+
+
+def open_cluster_client(target: Target, settings: PreflightSettings) -> RedisCluster:
+    """A cluster client bootstrapped from `target`, as the application's would be: it connects now.
+
+    Node connections get the same timeouts and RESP2; the no-retry policy is the cluster's own
+    (RedisCluster refuses `retry` among node options, and a cluster has only db 0).
+    """
+    options = client_options(target, settings)
+    retry = options.pop("retry")
+    options.pop("db")
+    # Partial coverage is a finding to report, not a reason for the client to refuse to start.
+    return RedisCluster(retry=retry, require_full_coverage=False, **options)

@@ -7,7 +7,7 @@ import re
 import socket
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import redis.exceptions as rx
@@ -53,6 +53,16 @@ class Fault(StrEnum):
     NOT_HTTP = "not an HTTP server"
     NOT_JSON = "not JSON"
     BAD_DOCUMENT = "invalid health document"
+    # Cluster and Sentinel topologies.
+    CLUSTER_DB = "a cluster has only db 0"
+    CLUSTERDOWN = "CLUSTERDOWN"
+    MOVED = "MOVED"
+    ANNOUNCED_UNREACHABLE = "announced address unreachable"
+    NODE_DOWN = "node down"
+    SENTINEL_UNREACHABLE = "no sentinel answered"
+    SENTINEL_UNKNOWN_SERVICE = "unknown sentinel service"
+    NOT_SENTINEL = "not a sentinel"
+    NOQUORUM = "NOQUORUM"
     OTHER = "unexpected error"
 
 
@@ -107,6 +117,10 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
     detected = _detected_diagnosis(error, target, diagnosis)
     if detected is not None:
         return detected
+    elsewhere = _other_node(text, target)
+    if elsewhere is not None:
+        # A cluster client was sent (CLUSTER SLOTS, MOVED) to an address other than the URL's.
+        return unreachable_node(classify(error, elsewhere, stage=stage), elsewhere.address, None)
     if any(isinstance(e, socket.gaierror) for e in chain) or stage == "dns":
         return diagnosis(
             Fault.DNS,
@@ -144,6 +158,9 @@ class _Say:
 
 
 def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Say) -> Diagnosis:
+    topology = _topology_diagnosis(upper, text, diagnosis)
+    if topology is not None:
+        return topology
     if "NOAUTH" in upper or "AUTHENTICATION REQUIRED" in upper:
         return diagnosis(
             Fault.NOAUTH,
@@ -199,6 +216,98 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
     if "CLOSED BY SERVER" in upper or "RESET BY PEER" in upper or "BROKEN PIPE" in upper:
         return _closed_diagnosis(target, diagnosis)
     return diagnosis(Fault.OTHER, f"{_first_line(text)}")
+
+
+def _topology_diagnosis(upper: str, text: str, diagnosis: _Say) -> Diagnosis | None:
+    """Replies only a Redis Cluster or a Sentinel gives."""
+    if "SELECT IS NOT ALLOWED IN CLUSTER MODE" in upper:
+        return diagnosis(Fault.CLUSTER_DB, "Redis Cluster has no other db: use /0 in REDIS_URL")
+    if "CLUSTERDOWN" in upper:
+        return diagnosis(
+            Fault.CLUSTERDOWN,
+            "the cluster refuses commands because hash slots are not served; check cluster_state "
+            "(CLUSTER INFO) and the failing nodes (CLUSTER NODES), then redis-cli --cluster fix",
+        )
+    if upper.startswith("MOVED") or " MOVED " in f" {upper} ":
+        return diagnosis(
+            Fault.MOVED,
+            f"the key lives on another cluster node ({_first_line(text)}); the application "
+            "needs a cluster client (redis.cluster.RedisCluster), not a plain one",
+        )
+    if "NOQUORUM" in upper:
+        return diagnosis(
+            Fault.NOQUORUM,
+            f"{_first_line(text).removeprefix('NOQUORUM ')}: no automatic failover is possible; "
+            "start the missing sentinels or fix their network (SENTINEL CKQUORUM on each)",
+        )
+    if "UNKNOWN COMMAND 'SENTINEL'" in upper:
+        return diagnosis(
+            Fault.NOT_SENTINEL,
+            "this port answers as a plain Redis server; the URL's hosts must be the sentinels' "
+            "(usually port 26379)",
+        )
+    if "NO SUCH MASTER WITH THAT NAME" in upper:
+        return diagnosis(
+            Fault.SENTINEL_UNKNOWN_SERVICE,
+            "this sentinel monitors no primary by the URL's service name; check the name "
+            "(SENTINEL MASTERS lists them)",
+        )
+    return None
+
+
+# redis-py names the node it failed to reach: "Error 111 connecting to 10.0.0.5:6379."
+_CONNECTING_TO = re.compile(r"connecting to (\S+):(\d+)\.")
+
+
+def _other_node(text: str, target: Target) -> Target | None:
+    match = _CONNECTING_TO.search(text)
+    if match is None or target.is_unix:
+        return None
+    host, port = match.group(1).strip("[]"), int(match.group(2))
+    if (host, port) == (target.host, target.port):
+        return None
+    return replace(target, host=host, port=port, sentinels=None)
+
+
+# A node the verifier cannot reach at all, as opposed to one that answers and refuses.
+_TRANSPORT = (Fault.DNS, Fault.REFUSED, Fault.CONNECT_TIMEOUT, Fault.TLS_TO_PLAINTEXT)
+
+
+def unreachable_node(diagnosis: Diagnosis, address: str, cluster_flag: str | None) -> Diagnosis:
+    """A cluster node the verifier failed to reach, worded by what the cluster thinks of it.
+
+    `cluster_flag` is "fail" or "pfail" when the cluster itself sees the node failing.
+    """
+    if diagnosis.fault not in _TRANSPORT:
+        return diagnosis
+    seen = diagnosis.fault.value
+    if cluster_flag is not None:
+        return Diagnosis(
+            Fault.NODE_DOWN,
+            f"node down at {address}: {seen} here, and the cluster flags it {cluster_flag} too; "
+            "restart it, or replace it and CLUSTER FORGET its id on every node",
+        )
+    return Diagnosis(
+        Fault.ANNOUNCED_UNREACHABLE,
+        f"announced address unreachable at {address}: the cluster sends clients there but this "
+        f"machine gets {seen}; a NAT or container address? set cluster-announce-ip/-port "
+        "(or cluster-announce-hostname) to an address clients can reach",
+    )
+
+
+def sentinel_failure(service: str, hosts: str, answered: bool, first_failure: Diagnosis | None) -> Diagnosis:
+    """No primary address from the sentinels: none answered, or none knows the service."""
+    if not answered:
+        return Diagnosis(
+            Fault.SENTINEL_UNREACHABLE,
+            f"no sentinel answered at {hosts} ({first_failure}); check the sentinel hosts and ports "
+            "in the URL, and that redis-sentinel runs there",
+        )
+    return Diagnosis(
+        Fault.SENTINEL_UNKNOWN_SERVICE,
+        f"the sentinels at {hosts} know no primary named {service!r}; check the service name "
+        "in the URL (SENTINEL MASTERS lists them)",
+    )
 
 
 def _closed_diagnosis(target: Target, diagnosis: _Say) -> Diagnosis:

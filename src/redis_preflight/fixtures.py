@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 
 import pytest
 import pytest_html
 import redis
 
 from redis_preflight import stash
+from redis_preflight.client import open_client
 from redis_preflight.errors import CERTIFICATE_FAULTS, Diagnosis
 from redis_preflight.findings import Finding
 from redis_preflight.probes import auth, tls
+from redis_preflight.probes.cluster import (
+    ClusterClientView,
+    ClusterTopology,
+    NodeReach,
+    bootstrap,
+    node_target,
+    reach_nodes,
+)
 from redis_preflight.probes.connection import Reachability, ServerIdentity, identify
 from redis_preflight.probes.health import HealthDocument, HealthExchange, HealthResponse, fetch_health
+from redis_preflight.probes.sentinel import SentinelView, observe
 from redis_preflight.run import PreflightRun
+from redis_preflight.target import Target
 
 
 @pytest.fixture(scope="session")
-def preflight(pytestconfig: pytest.Config) -> PreflightRun:
-    """The run: settings, target, profile and budgets."""
-    return stash.run(pytestconfig)
+def preflight(request: pytest.FixtureRequest) -> PreflightRun:
+    """The run: settings, target, profile and budgets (of one target, when a fleet is verified)."""
+    return stash.fleet(request.config)[getattr(request, "param", 0)]
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +114,8 @@ NO_HEALTH_URL = (
     "no health URL: give --health-url or HEALTH_URL "
     "(e.g. http://localhost:8000/api/v1/health/detailed) to check the application's own view"
 )
+# HEALTH_URL is one application's: in a fleet it is checked with the first target only.
+FLEET_HEALTH = "the health endpoint is checked with the fleet's first target, the application's own"
 SHOWN_BODY_BYTES = 4096
 
 
@@ -109,7 +123,7 @@ SHOWN_BODY_BYTES = 4096
 def health_exchange(preflight: PreflightRun) -> HealthExchange:
     """One GET of the application's health endpoint per run; health checks skip without a URL."""
     if preflight.health is None:
-        pytest.skip(NO_HEALTH_URL)
+        pytest.skip(NO_HEALTH_URL if preflight.settings.health_url is None else FLEET_HEALTH)
     return fetch_health(
         preflight.health,
         ca_file=preflight.settings.health_ca_file,
@@ -143,3 +157,61 @@ def health_body_shown(
         text = health_exchange.response.body[:SHOWN_BODY_BYTES].decode("utf-8", errors="replace")
         shown = html.escape(pytestconfig.stash[stash.REDACTOR].scrub(text))
         extras.append(pytest_html.extras.html(f"<pre>{shown}</pre>"))
+
+
+# Cluster and Sentinel (checks/test_cluster.py, checks/test_sentinel.py).
+
+
+@pytest.fixture(scope="session")
+def cluster(preflight: PreflightRun, redis_client: redis.Redis) -> ClusterTopology:
+    """The cluster as the target node sees it; cluster checks skip on any other target."""
+    topology = preflight.cluster
+    if not topology.enabled and topology.failure is None:
+        pytest.skip("not a Redis Cluster (INFO cluster_enabled:0): the cluster checks apply to cluster nodes")
+    return topology
+
+
+@pytest.fixture(scope="session")
+def cluster_reach(preflight: PreflightRun, cluster: ClusterTopology) -> dict[str, NodeReach]:
+    """Every node of the cluster, reached from here at the address it announces."""
+    return reach_nodes(cluster, preflight.target, preflight.settings)
+
+
+@pytest.fixture
+def cluster_node(request: pytest.FixtureRequest, cluster_reach: dict[str, NodeReach]) -> NodeReach:
+    """One node per test (the ids name it): see fleet.parametrize."""
+    return cluster_reach[request.param]
+
+
+@pytest.fixture(scope="session")
+def cluster_client(preflight: PreflightRun, cluster: ClusterTopology) -> ClusterClientView:
+    return bootstrap(preflight.target, preflight.settings)
+
+
+@pytest.fixture(scope="session")
+def primary_clients(
+    preflight: PreflightRun, redis_client: redis.Redis
+) -> Iterator[tuple[tuple[Target, redis.Redis], ...]]:
+    """A client per primary holding data: each cluster primary, else the target itself.
+
+    The hook for checks that must see every key: the key census SCANs through each of these.
+    """
+    topology = preflight.cluster
+    if not topology.enabled:
+        yield ((preflight.target, redis_client),)
+        return
+    targets = [node_target(preflight.target, node.address) for node in topology.primaries]
+    clients = [open_client(target, preflight.settings) for target in targets]
+    try:
+        yield tuple(zip(targets, clients, strict=True))
+    finally:
+        for client in clients:
+            client.close()
+
+
+@pytest.fixture(scope="session")
+def sentinel(preflight: PreflightRun) -> SentinelView:
+    """What the sentinels say; the Sentinel checks skip on any other target."""
+    if preflight.sentinel is None:
+        pytest.skip("not a Sentinel URL (redis+sentinel://HOST:26379/SERVICE/0): nothing to ask")
+    return observe(preflight.sentinel, preflight.target, preflight.settings)

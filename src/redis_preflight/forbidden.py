@@ -20,7 +20,7 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     try:
         return (yield)
     except redis.exceptions.NoPermissionError as e:
-        pytest.skip(classify(e, stash.run(item.config).target).message)
+        pytest.skip(classify(e, stash.run_of(item).target).message)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -28,4 +28,4 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     try:
         return (yield)
     except redis.exceptions.NoPermissionError as e:
-        pytest.skip(classify(e, stash.run(item.config).target).message)
+        pytest.skip(classify(e, stash.run_of(item).target).message)

@@ -10,9 +10,10 @@ import pytest
 
 from redis_preflight import fixtures, forbidden, stash
 from redis_preflight.findings import AREAS, area_of, describe, is_result
+from redis_preflight.fleet import index_of, parametrize
 from redis_preflight.local_server import LocalServerError
 from redis_preflight.redact import Redactor
-from redis_preflight.report import ReportWriter, header_lines, reports_of
+from redis_preflight.report import ReportWriter, fleet_header_lines, reports_of
 from redis_preflight.run import prepare
 from redis_preflight.settings import SettingsError
 from redis_preflight.summary import Summary, write_usage_error
@@ -31,7 +32,12 @@ class Option(NamedTuple):
 
 
 OPTIONS = (
-    Option("--redis-url", "redis_url", str, "Redis URL (redis://, rediss://, unix://) or 'ephemeral'"),
+    Option(
+        "--redis-url",
+        "redis_url",
+        REPEATABLE,
+        "Redis URL (redis://, rediss://, unix://, redis+sentinel://) or 'ephemeral'; repeat for a fleet",
+    ),
     Option("--profile", "profile", str, "local | remote | production (default: inferred)"),
     Option("--connect-timeout", "connect_timeout", float, "seconds for a TCP connect (default 5)"),
     Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
@@ -44,6 +50,8 @@ OPTIONS = (
     Option("--tls-min-days", "tls_min_days", int, "days of certificate validity left before advising (30)"),
     Option("--tls-insecure", "tls_insecure", FLAG, "skip certificate verification (troubleshooting only)"),
     Option("--plaintext-port", "plaintext_port", int, "port probed for plaintext beside TLS (6379; 0: off)"),
+    Option("--targets-file", "targets_file", str, "file of Redis URLs, one per line (# comments)"),
+    Option("--min-replicas", "min_replicas", int, "replicas each primary needs (default 1 in production)"),
     # the application's health endpoint
     Option("--health-url", "health_url", str, "the application's health endpoint (http:// or https://)"),
     Option("--health-ca-file", "health_ca_file", str, "CA bundle (PEM) for the health endpoint's TLS"),
@@ -80,13 +88,15 @@ def pytest_configure(config: pytest.Config) -> None:
     cli["strict"] = True if config.getini("strict") else None
     env_file = _env_file(config)
     try:
-        run = prepare(cli, env_file)
+        runs = prepare(cli, env_file, config.invocation_params.dir)
     except (SettingsError, TargetError, LocalServerError) as e:
         write_usage_error(_report_dir(config, cli.get("report_dir")) / "summary.json", str(e))
         raise pytest.UsageError(str(e)) from None
+    run = runs[0]
     config.stash[stash.RUN] = run
-    config.stash[stash.REDACTOR] = Redactor(run.secrets)
-    summary = Summary(run.target.redacted, run.profile.value, run.settings.strict)
+    config.stash[stash.FLEET] = runs
+    config.stash[stash.REDACTOR] = Redactor(secret for each in runs for secret in each.secrets)
+    summary = Summary.of(runs)
     config.stash[stash.SUMMARY] = summary
     html, junit, summary_json = reports_of(_report_dir(config, str(run.settings.report_dir)))
     config.option.htmlpath = config.option.htmlpath or str(html)
@@ -122,11 +132,12 @@ def _report_dir(config: pytest.Config, given: str | None) -> Path:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if stash.RUN in config.stash:
-        config.stash[stash.RUN].close()
+        for run in stash.fleet(config):
+            run.close()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return header_lines(stash.run(config)) if stash.RUN in config.stash else []
+    return fleet_header_lines(stash.fleet(config)) if stash.RUN in config.stash else []
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -137,7 +148,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         run = stash.run(session.config)
         session.config.stash[metadata_key].update(
             {
-                "Target": run.target.redacted,
+                "Target": " ".join(each.target.redacted for each in stash.fleet(session.config)),
                 **({"Health endpoint": run.health.redacted} if run.health else {}),
                 "Profile": f"{run.profile} ({run.profile_reason})",
                 **{k.capitalize(): v for k, v in run.thresholds().items()},
@@ -145,9 +156,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if stash.RUN in metafunc.config.stash:
+        parametrize(metafunc, stash.fleet(metafunc.config))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Connection first, then the other areas in a fixed order: the report reads top down."""
-    items.sort(key=lambda item: AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS))
+    """Target by target; connection first, then the other areas in a fixed order: reads top down."""
+    items.sort(key=lambda item: (index_of(item), _area_rank(item)))
+
+
+def _area_rank(item: pytest.Item) -> int:
+    return AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -158,10 +178,11 @@ def pytest_runtest_makereport(
     config = item.config
     if stash.RUN not in config.stash:
         return report
-    run = stash.run(config)
+    run = stash.run_of(item)
     if is_result(report) and not any(name == "outcome" for name, _ in item.user_properties):
         result = describe(item, call, report, run.target, run.profile)
         properties = [
+            ("target", run.target.redacted),
             ("area", result.area),
             ("severity", result.severity),
             ("outcome", result.outcome),

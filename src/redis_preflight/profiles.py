@@ -36,6 +36,10 @@ BUDGETS = {
     Profile.PRODUCTION: Budgets(latency_p50_ms=50.0, latency_p99_ms=100.0, health_ms=1000.0),
 }
 
+# Replicas each cluster (or Sentinel) primary must have, unless --min-replicas says otherwise:
+# production wants a copy to fail over to; elsewhere a lone primary is normal.
+MIN_REPLICAS = {Profile.LOCAL: 0, Profile.REMOTE: 0, Profile.PRODUCTION: 1}
+
 
 def infer_profile(target: Target) -> tuple[Profile, str]:
     """The profile for a target nobody chose one for, and why."""

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
 import pytest
 
 from redis_preflight.banner import banner_html
+from redis_preflight.fleet import labels
 from redis_preflight.redact import Redactor
 from redis_preflight.run import PreflightRun
-from redis_preflight.summary import Summary
+from redis_preflight.summary import CheckResult, Summary
 
 
 def reports_of(directory: Path) -> tuple[Path, Path, Path]:
@@ -19,6 +21,8 @@ def reports_of(directory: Path) -> tuple[Path, Path, Path]:
 
 def header_lines(run: PreflightRun) -> list[str]:
     served = f" [ephemeral: {run.provider}]" if run.provider else ""
+    if run.sentinel is not None and run.sentinel.primary is not None:
+        served = f" [primary {run.target.address}, named by the sentinels]"
     thresholds = ", ".join(f"{name} {value}" for name, value in run.thresholds().items())
     health = [f"health endpoint: {run.health.redacted}"] if run.health else []
     return [
@@ -27,6 +31,17 @@ def header_lines(run: PreflightRun) -> list[str]:
         f"profile: {run.profile} ({run.profile_reason}); read-only: {not run.settings.allow_write}",
         f"thresholds: {thresholds}",
     ]
+
+
+def fleet_header_lines(runs: Sequence[PreflightRun]) -> list[str]:
+    """One target's header, or a fleet's: each target with its label (the test ids' suffix)."""
+    if len(runs) == 1:
+        return header_lines(runs[0])
+    lines = [f"redis-preflight fleet of {len(runs)} targets; read-only: {not runs[0].settings.allow_write}"]
+    for label, run in zip(labels([run.target for run in runs]), runs, strict=True):
+        lines += [f"[{label}] " + header_lines(run)[0].removeprefix("redis-preflight target: ")]
+        lines += [f"[{label}] " + line for line in header_lines(run)[1:]]
+    return lines
 
 
 class ReportWriter:
@@ -60,6 +75,7 @@ class ReportWriter:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells[2:2] = [
+            '<th class="sortable" data-column-type="target">Target</th>',
             '<th class="sortable" data-column-type="area">Area</th>',
             '<th class="sortable" data-column-type="severity">Severity</th>',
             "<th>Message</th>",
@@ -69,6 +85,7 @@ class ReportWriter:
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         properties = dict(report.user_properties)
         cells[2:2] = [
+            f'<td class="col-target">{escape(str(properties.get("target", self.summary.target)))}</td>',
             f'<td class="col-area">{escape(str(properties.get("area", "")))}</td>',
             f'<td class="col-severity">{escape(str(properties.get("severity", "")))}</td>',
             f'<td class="col-message">{escape(str(properties.get("message", "")))}</td>',
@@ -78,10 +95,21 @@ class ReportWriter:
         tr = terminalreporter
         verdict = self.summary.verdict.upper()
         tr.section(f"redis-preflight verdict: {verdict}", green=verdict == "PASS", red=verdict != "PASS")
-        for check in self.summary.findings():
-            tr.line(f"[{check.severity}] {check.area}: {check.message}  ({check.id})")
+        fleet = len(self.summary.targets) > 1
+        if fleet:
+            for target, passed in self.summary.verdicts().items():
+                tr.line(f"{passed.upper()} {target}", green=passed == "pass", red=passed != "pass")
+                _list(tr, [c for c in self.summary.findings() if c.target == target], indent="  ")
+        else:
+            _list(tr, self.summary.findings(), indent="")
         blocking = len(self.summary.gating())
         advisory = len(self.summary.findings()) - blocking
-        tr.line(f"{blocking} gating finding(s), {advisory} advisory; target {self.summary.target}")
+        where = f"{len(self.summary.targets)} targets" if fleet else f"target {self.summary.target}"
+        tr.line(f"{blocking} gating finding(s), {advisory} advisory; {where}")
         for path in self.outputs:
             tr.line(f"report: {path}")
+
+
+def _list(tr: pytest.TerminalReporter, findings: list[CheckResult], indent: str) -> None:
+    for check in findings:
+        tr.line(f"{indent}[{check.severity}] {check.area}: {check.message}  ({check.id})")

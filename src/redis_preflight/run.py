@@ -4,25 +4,55 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import redis
 
 from redis_preflight.client import open_client, tls_context
 from redis_preflight.ephemeral import start_ephemeral
+from redis_preflight.fleet import given_urls, parse_all
 from redis_preflight.health_endpoint import HealthEndpoint, HealthUrlError, parse_health_url
+from redis_preflight.probes.cluster import ClusterTopology, discover
 from redis_preflight.probes.connection import Reachability, reach
-from redis_preflight.profiles import BUDGETS, Budgets, Profile, infer_profile
+from redis_preflight.probes.sentinel import PrimaryLookup, locate_primary
+from redis_preflight.profiles import BUDGETS, MIN_REPLICAS, Budgets, Profile, infer_profile
 from redis_preflight.settings import EPHEMERAL, PreflightSettings, SettingsError, load_settings
-from redis_preflight.target import Target, TargetError, parse_target
+from redis_preflight.target import Target, parse_target
 
 NO_TARGET = (
-    "no Redis target: give --redis-url redis://HOST:6379/0, set REDIS_URL in the environment "
-    "or in an env file (--env-file backend/.env), or try --redis-url ephemeral"
+    "no Redis target: give --redis-url redis://HOST:6379/0 (repeat it, or --targets-file FILE, "
+    "for a fleet), set REDIS_URL in the environment or in an env file (--env-file backend/.env), "
+    "or try --redis-url ephemeral"
 )
+
+T = TypeVar("T")
+
+
+class cached_property(Generic[T]):  # noqa: N801 - a drop-in for functools.cached_property
+    """functools.cached_property without its lock: before Python 3.12 one lock serves every
+    instance, so probing a fleet's targets from threads would probe them one after another."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | cached_property[T]:
+        if instance is None:
+            return self
+        # Stored under the same name: later reads find it in the instance and skip this method.
+        value: T = instance.__dict__.setdefault(self.name, self.compute(instance))
+        return value
 
 
 @dataclass
@@ -34,6 +64,8 @@ class PreflightRun:
     provider: str | None = None
     on_close: Callable[[], None] | None = None
     health: HealthEndpoint | None = None
+    # For a redis+sentinel URL: what the sentinels said; the target is then the primary they named.
+    sentinel: PrimaryLookup | None = None
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
 
@@ -65,7 +97,22 @@ class PreflightRun:
 
     @cached_property
     def reachability(self) -> Reachability:
+        if self.sentinel is not None and self.sentinel.failure is not None:
+            # No primary address: the service name did not resolve, as a host name might not.
+            return Reachability(failure=self.sentinel.failure, failed_stage="dns")
         return reach(self.target, self.client, self.settings)
+
+    @cached_property
+    def cluster(self) -> ClusterTopology:
+        """The cluster as the target node sees it; asked once, at collection (per-node test ids)."""
+        if not self.reachability.ok:
+            return ClusterTopology(False, self.target.address, failure=self.reachability.failure)
+        return discover(self.client, self.target)
+
+    @property
+    def min_replicas(self) -> int:
+        given = self.settings.min_replicas
+        return MIN_REPLICAS[self.profile] if given is None else given
 
     def thresholds(self) -> dict[str, str]:
         """Every effective threshold, for the report header."""
@@ -75,6 +122,7 @@ class PreflightRun:
             "latency p50 budget": f"{self.budgets.latency_p50_ms:g} ms",
             "latency p99 budget": f"{self.budgets.latency_p99_ms:g} ms",
             **({"health budget": f"{self.health_budget_ms:g} ms"} if self.health else {}),
+            "min replicas per primary": str(self.min_replicas),
         }
 
     def close(self) -> None:
@@ -84,29 +132,41 @@ class PreflightRun:
             self.on_close()
 
 
-def prepare(cli: dict[str, Any], env_file: Path | None) -> PreflightRun:
-    """Settings, then the target; raises SettingsError or TargetError before any traffic."""
+def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None) -> tuple[PreflightRun, ...]:
+    """Settings, then every target (a fleet); raises SettingsError or TargetError before any traffic.
+
+    A redis+sentinel target asks its sentinels for the primary here, under the timeouts.
+    """
     settings = load_settings(cli, env_file)
     health = health_endpoint(settings)
-    if settings.redis_url is None or not settings.redis_url.get_secret_value().strip():
+    given = given_urls(settings, cli, env_file, base or Path.cwd())
+    if not given:
         raise SettingsError(NO_TARGET)
-    url = settings.redis_url.get_secret_value().strip()
-    if url != EPHEMERAL:
-        try:
-            target = parse_target(url)
-        except TargetError as e:
-            raise TargetError(f"invalid REDIS_URL: {e}") from None
-        if target.tls:
-            _load_tls_files(settings)
+    if given[0].url == EPHEMERAL and len(given) == 1:
+        ephemeral = start_ephemeral()
+        run = PreflightRun(
+            settings,
+            parse_target(ephemeral.url),
+            provider=ephemeral.provider,
+            on_close=ephemeral.stop,
+            health=health,
+        )
+        return (run,)
+    # HEALTH_URL is one application's: in a fleet it goes with the first target only.
+    targets = parse_all(given)
+    if any(target.tls for target in targets):
+        _load_tls_files(settings)
+    return tuple(_run_for(settings, target, health if n == 0 else None) for n, target in enumerate(targets))
+
+
+def _run_for(settings: PreflightSettings, target: Target, health: HealthEndpoint | None) -> PreflightRun:
+    if target.sentinels is None:
         return PreflightRun(settings, target, health=health)
-    ephemeral = start_ephemeral()
-    return PreflightRun(
-        settings,
-        parse_target(ephemeral.url),
-        provider=ephemeral.provider,
-        on_close=ephemeral.stop,
-        health=health,
-    )
+    lookup = locate_primary(target, settings)
+    if lookup.primary is None:
+        return PreflightRun(settings, target, health=health, sentinel=lookup)
+    host, port = lookup.primary
+    return PreflightRun(settings, replace(target, host=host, port=port), health=health, sentinel=lookup)
 
 
 def _load_tls_files(settings: PreflightSettings) -> None:

@@ -49,6 +49,20 @@ class PreflightSettings(BaseSettings):
     strict: bool = False
     allow_write: bool = False
     report_dir: Path = Path("reports")
+    # Fleets and topologies (see README "Cluster, Sentinel and fleets").
+    targets_file: Path | None = None
+    min_replicas: int | None = Field(default=None, ge=0)
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _join_repeated_urls(cls, value: Any) -> Any:
+        """--redis-url given several times arrives as a list: one text, whitespace-separated."""
+        return "\n".join(value) if isinstance(value, (list, tuple)) else value
+
+    @property
+    def redis_urls(self) -> list[str]:
+        """Every URL given by --redis-url / REDIS_URL (several are separated by whitespace)."""
+        return self.redis_url.get_secret_value().split() if self.redis_url else []
 
     # TLS and authentication (rediss:// targets; the plaintext probe beside a TLS port).
     tls_ca_file: FilePath | None = None
@@ -98,6 +112,8 @@ CLI_NAMES = {
     "tls_min_days": "--tls-min-days",
     "tls_insecure": "--tls-insecure",
     "plaintext_port": "--plaintext-port",
+    "targets_file": "--targets-file",
+    "min_replicas": "--min-replicas",
     "health_url": "--health-url",
     "health_ca_file": "--health-ca-file",
     "expect_version": "--expect-version",
@@ -120,6 +136,11 @@ def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettin
         shown = "***" if "url" in name or name in SECRET_FIELDS else repr(error.get("input"))
         where = _source(field, given, env_file)
         raise SettingsError(f"invalid {field} {shown} from {where}: {error['msg']}") from None
+
+
+def source_of(field: str, cli: dict[str, Any], env_file: Path | None) -> str:
+    """Where a setting's value came from, in the words a usage error uses."""
+    return _source(field, {name: value for name, value in cli.items() if value is not None}, env_file)
 
 
 def _source(field: str, given: dict[str, Any], env_file: Path | None) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from redis_preflight.fleet import index_of
 from redis_preflight.redact import Redactor
 from redis_preflight.run import PreflightRun
 from redis_preflight.summary import Summary
 
-RUN = pytest.StashKey[PreflightRun]()
+RUN = pytest.StashKey[PreflightRun]()  # the first target's run: the only one unless a fleet
+FLEET = pytest.StashKey[tuple[PreflightRun, ...]]()
 SUMMARY = pytest.StashKey[Summary]()
 REDACTOR = pytest.StashKey[Redactor]()
 
@@ -17,3 +19,13 @@ def run(config: pytest.Config) -> PreflightRun:
     if RUN not in config.stash:
         raise pytest.UsageError("redis-preflight has no target for this run: give --redis-url")
     return config.stash[RUN]
+
+
+def fleet(config: pytest.Config) -> tuple[PreflightRun, ...]:
+    """Every target's run, in the order given."""
+    return config.stash[FLEET] if FLEET in config.stash else (run(config),)
+
+
+def run_of(item: pytest.Item) -> PreflightRun:
+    """The run of the target this check runs against."""
+    return fleet(item.config)[index_of(item)]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from redis_preflight.findings import is_result
+from redis_preflight.findings import AREAS, is_result
 from redis_preflight.profiles import Severity
+
+if TYPE_CHECKING:
+    from redis_preflight.run import PreflightRun
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class CheckResult:
     severity: str
     outcome: str
     message: str
+    target: str = ""
 
 
 @dataclass
@@ -34,19 +39,38 @@ class Summary:
     checks: list[CheckResult] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     _clock: float = field(default_factory=time.monotonic)
+    # Every target (redacted) with its profile, in the order given.
+    targets: dict[str, str] = field(default_factory=dict)
+    # Each check's place in a serial run, so `-n 2` writes the same summary.
+    _order: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, runs: Sequence[PreflightRun]) -> Summary:
+        targets = {run.target.redacted: run.profile.value for run in runs}
+        profiles = set(targets.values())
+        profile = profiles.pop() if len(profiles) == 1 else "mixed"
+        return cls(" ".join(targets), profile, runs[0].settings.strict, targets=targets)
 
     def add(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
         if "outcome" not in props or not is_result(report):
             return
-        self.checks.append(
-            CheckResult(
-                id=report.nodeid,
-                area=str(props["area"]),
-                severity=str(props["severity"]),
-                outcome=str(props["outcome"]),
-                message=str(props["message"]),
-            )
+        check = CheckResult(
+            id=report.nodeid,
+            area=str(props["area"]),
+            severity=str(props["severity"]),
+            outcome=str(props["outcome"]),
+            message=str(props["message"]),
+            target=str(props.get("target", self.target)),
+        )
+        self.checks.append(check)
+        path, line, _ = report.location
+        self._order[check.id] = (
+            list(self.targets).index(check.target) if check.target in self.targets else 0,
+            AREAS.index(check.area) if check.area in AREAS else len(AREAS),
+            path,
+            line or 0,
+            check.id,
         )
 
     def gating(self) -> list[CheckResult]:
@@ -64,6 +88,11 @@ class Summary:
     def verdict(self) -> str:
         return "fail" if self.gating() else "pass"
 
+    def verdicts(self) -> dict[str, str]:
+        """pass or fail per target: one failing target fails the run."""
+        failing = {check.target for check in self.gating()}
+        return {target: "fail" if target in failing else "pass" for target in self.targets}
+
     def exit_status(self, pytest_status: int) -> int:
         """Advisory findings alone do not fail the gate; every other pytest code keeps its meaning."""
         if pytest_status == pytest.ExitCode.TESTS_FAILED and not self.gating():
@@ -78,7 +107,13 @@ class Summary:
             "duration_s": round(time.monotonic() - self._clock, 3),
             "verdict": self.verdict,
             "strict": self.strict,
-            "checks": [asdict(check) for check in self.checks],
+            "targets": [
+                {"target": target, "profile": self.targets[target], "verdict": verdict}
+                for target, verdict in self.verdicts().items()
+            ],
+            "checks": [
+                asdict(check) for check in sorted(self.checks, key=lambda c: self._order.get(c.id, ()))
+            ],
         }
 
     def write(self, path: Path) -> None:

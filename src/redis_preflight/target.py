@@ -8,12 +8,30 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from pydantic import SecretStr
 
-SCHEMES = ("redis", "rediss", "unix")
+SCHEMES = ("redis", "rediss", "unix", "redis+sentinel")
 DEFAULT_PORT = 6379
+SENTINEL_PORT = 26379
 
 
 class TargetError(ValueError):
     """A URL that cannot name a Redis server; the message names the bad part."""
+
+
+@dataclass(frozen=True)
+class Sentinels:
+    """`redis+sentinel://h1:26379,h2:26379/mymaster/0`: who to ask for the primary's address."""
+
+    service: str
+    addresses: tuple[tuple[str, int], ...]
+
+    @property
+    def hosts(self) -> str:
+        return ",".join(host_port(host, port) for host, port in self.addresses)
+
+    @property
+    def label(self) -> str:
+        """service@first-sentinel: stable whatever primary the sentinels name today."""
+        return f"{self.service}@{host_port(*self.addresses[0])}"
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,8 @@ class Target:
     username: str | None = None
     password: SecretStr | None = None
     socket_path: str = ""
+    # Set for a redis+sentinel URL; host and port are then the primary the sentinels named.
+    sentinels: Sentinels | None = None
 
     @property
     def tls(self) -> bool:
@@ -38,20 +58,19 @@ class Target:
 
     @property
     def is_loopback(self) -> bool:
-        if self.is_unix or self.host == "localhost":
+        if self.is_unix:
             return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        hosts = [host for host, _ in self.sentinels.addresses] if self.sentinels else []
+        return all(_is_loopback(host) for host in hosts + ([self.host] if self.host else []))
 
     @property
     def address(self) -> str:
         """host:port (or the socket path): safe in test ids and logs."""
         if self.is_unix:
             return self.socket_path
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        if self.sentinels and not self.host:
+            return self.sentinels.label
+        return host_port(self.host, self.port)
 
     @property
     def redacted(self) -> str:
@@ -61,6 +80,8 @@ class Target:
         userinfo = f"{user}{secret}@" if (user or secret) else ""
         if self.is_unix:
             return f"unix://{userinfo}{self.socket_path}?db={self.db}"
+        if self.sentinels:
+            return f"redis+sentinel://{userinfo}{self.sentinels.hosts}/{self.sentinels.service}/{self.db}"
         return f"{self.scheme}://{userinfo}{self.address}/{self.db}"
 
     @property
@@ -80,6 +101,9 @@ def parse_target(url: str) -> Target:
     url = url.strip()
     if not url:
         raise TargetError("the URL is empty")
+    if url.startswith("redis+sentinel://"):
+        parts = urlsplit(url)
+        return _sentinel_target(parts.netloc, parts.path)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -87,7 +111,9 @@ def parse_target(url: str) -> Target:
         raise TargetError(f"bad port: {e} (use a number from 1 to 65535)") from e
     if parts.scheme not in SCHEMES:
         shown = parts.scheme or "(none)"
-        raise TargetError(f"unsupported scheme {shown!r}: use redis://, rediss:// (TLS) or unix://")
+        raise TargetError(
+            f"unsupported scheme {shown!r}: use redis://, rediss:// (TLS), unix:// or redis+sentinel://"
+        )
     username = unquote(parts.username) if parts.username else None
     password = SecretStr(unquote(parts.password)) if parts.password is not None else None
     query = parse_qs(parts.query)
@@ -118,6 +144,50 @@ def parse_target(url: str) -> Target:
         username=username or None,
         password=password,
     )
+
+
+def _sentinel_target(netloc: str, path: str) -> Target:
+    """`user:password@h1:26379,h2:26379` and `/service/db`; urlsplit cannot read several hosts."""
+    userinfo, _, hosts = netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    addresses = tuple(_sentinel_address(host) for host in hosts.split(","))
+    service, _, db_text = path.strip("/").partition("/")
+    if not service:
+        raise TargetError("the sentinel URL has no service name (redis+sentinel://HOST:26379/mymaster/0)")
+    return Target(
+        scheme="redis",
+        port=0,
+        db=_db_index(db_text or "0"),
+        username=unquote(username) or None,
+        password=SecretStr(unquote(password)) if ":" in userinfo else None,
+        sentinels=Sentinels(unquote(service), addresses),
+    )
+
+
+def _sentinel_address(text: str) -> tuple[str, int]:
+    try:
+        parts = urlsplit(f"//{text}")
+        port = parts.port
+    except ValueError as e:
+        raise TargetError(f"bad sentinel port in {text!r}: {e} (use a number from 1 to 65535)") from e
+    if not parts.hostname:
+        raise TargetError(f"a sentinel has no host in {text!r} (redis+sentinel://HOST:26379,...)")
+    if port == 0:
+        raise TargetError(f"bad sentinel port 0 in {text!r}: use a number from 1 to 65535")
+    return parts.hostname, port or SENTINEL_PORT
+
+
+def host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _db_index(text: str) -> int:

@@ -151,7 +151,7 @@ def _stage_of(diagnosis: Diagnosis, target: Target, stage: str) -> str:
         return stage
     if diagnosis.fault in AUTH_FAULTS:
         return "auth"
-    if diagnosis.fault is Fault.DB_RANGE:
+    if diagnosis.fault in (Fault.DB_RANGE, Fault.CLUSTER_DB):
         return "select"
     return "tls" if target.tls and diagnosis.fault in TLS_FAULTS else "command"
 
