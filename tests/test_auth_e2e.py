@@ -106,6 +106,7 @@ def test_read_only_user_skips_what_it_may_not_run(run_preflight, acl_redis):
     expect(outcome, "test_app_commands_allowed", "skipped", "blocking", dry_run)
     info = forbidden.format(acl_redis.port, "INFO", "info")
     expect(outcome, "test_server_identity", "skipped", "advisory", info)
+    expect(outcome, "test_cluster_state_ok", "skipped", "blocking", info)
     assert not [c for c in outcome.summary["checks"] if c["outcome"] == "error"]
 
 

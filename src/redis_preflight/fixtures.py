@@ -11,7 +11,7 @@ import redis
 
 from redis_preflight import stash
 from redis_preflight.client import open_client
-from redis_preflight.errors import CERTIFICATE_FAULTS, Diagnosis
+from redis_preflight.errors import CERTIFICATE_FAULTS, Diagnosis, Fault
 from redis_preflight.findings import Finding
 from redis_preflight.probes import auth, tls
 from redis_preflight.probes.cluster import (
@@ -58,6 +58,12 @@ def server_identity(redis_client: redis.Redis) -> ServerIdentity:
 def finding(request: pytest.FixtureRequest) -> Finding:
     """Lets a check say what it observed, shown when it passes."""
     return Finding(request.node)
+
+
+def skip_if_forbidden(failure: Diagnosis | None) -> None:
+    """A probe that caught NOPERM: its checks are skipped naming the command, as forbidden.py does."""
+    if failure is not None and failure.fault is Fault.NOPERM:
+        pytest.skip(str(failure))
 
 
 # --- authentication and TLS ---------------------------------------------------------------
@@ -168,6 +174,7 @@ def cluster(preflight: PreflightRun, redis_client: redis.Redis) -> ClusterTopolo
     topology = preflight.cluster
     if not topology.enabled and topology.failure is None:
         pytest.skip("not a Redis Cluster (INFO cluster_enabled:0): the cluster checks apply to cluster nodes")
+    skip_if_forbidden(topology.failure)
     return topology
 
 
@@ -185,7 +192,9 @@ def cluster_node(request: pytest.FixtureRequest, cluster_reach: dict[str, NodeRe
 
 @pytest.fixture(scope="session")
 def cluster_client(preflight: PreflightRun, cluster: ClusterTopology) -> ClusterClientView:
-    return bootstrap(preflight.target, preflight.settings)
+    view = bootstrap(preflight.target, preflight.settings)
+    skip_if_forbidden(view.failure)
+    return view
 
 
 @pytest.fixture(scope="session")
