@@ -56,7 +56,7 @@ def test_full_user_gets_in_but_may_run_dangerous_commands(run_preflight, acl_red
         "test_anonymous_refused",
         "advisory" and "passed",
         "advisory",
-        "a client without credentials is refused (NOAUTH",
+        "clients without credentials are refused (a PING without credentials got NOAUTH)",
     )
     dangerous = expect(
         outcome,
@@ -140,7 +140,11 @@ def test_anonymous_answered_beside_an_acl_user(run_preflight, open_acl_redis, pr
     outcome = run_preflight("--redis-url", url(open_acl_redis, "app", "app-pw"), "--profile", profile, *FAST)
     assert outcome.returncode == code, outcome.output
     anonymous = expect(
-        outcome, "test_anonymous_refused", "failed", severity, "a client without credentials got PONG: "
+        outcome,
+        "test_anonymous_refused",
+        "failed",
+        severity,
+        "a PING without credentials got PONG: REDIS_URL authenticates as 'app'",
     )
     assert "ACL SETUSER default off" in anonymous["message"]
 

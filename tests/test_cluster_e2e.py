@@ -72,8 +72,9 @@ def node_checks(outcome) -> dict[str, dict]:
 
 
 def test_healthy_cluster_passes_with_a_result_per_node(run_preflight, healthy_cluster):
-    # remote, not production: these nodes have no password and no TLS, which production blocks.
-    outcome = run_preflight("--redis-url", healthy_cluster.url, "--profile", "remote", "--min-replicas", "1")
+    outcome = run_preflight(
+        "--redis-url", healthy_cluster.url, "--profile", "production", "--only", "connection,cluster"
+    )
     assert outcome.returncode == 0, outcome.output
     for name in CLUSTER_CHECKS:
         assert outcome.check(name)["outcome"] == "passed", outcome.check(name)
@@ -159,7 +160,7 @@ def test_cluster_in_a_fleet_names_target_and_node(run_preflight, healthy_cluster
     assert html.count("col-target") == len(outcome.summary["checks"])  # a Target cell per row
     plain = plain_redis.url.removeprefix("redis://").removesuffix("/0")
     skipped = next(c for c in outcome.summary["checks"] if c["id"].endswith(f"test_node_reachable[{plain}]"))
-    assert skipped["message"].startswith("not a Redis Cluster (INFO cluster_enabled:0)")
+    assert skipped["message"].startswith("not a Redis Cluster (CLUSTER INFO: cluster support disabled)")
 
 
 def test_non_cluster_target_skips_the_cluster_checks(run_preflight, plain_redis):
@@ -168,7 +169,7 @@ def test_non_cluster_target_skips_the_cluster_checks(run_preflight, plain_redis)
     for name in (*CLUSTER_CHECKS, "test_node_reachable"):
         check = outcome.check(name)
         assert (check["outcome"], check["area"]) == ("skipped", "cluster")
-        assert check["message"].startswith("not a Redis Cluster (INFO cluster_enabled:0)")
+        assert check["message"].startswith("not a Redis Cluster (CLUSTER INFO: cluster support disabled)")
 
 
 HOOK_CHECK = """

@@ -53,3 +53,18 @@ def test_failing_banner_lists_blocking_findings_first(run_preflight):
     html = (outcome.report_dir / "report.html").read_text()
     assert '<div class="preflight-banner fail"' in html
     assert "[blocking]</span> connection: connection refused at 127.0.0.1:" in html
+
+
+def test_only_and_skip_select_areas(run_preflight, plain_redis):
+    only = run_preflight("--redis-url", plain_redis.url, "--only", "connection")
+    assert only.returncode == 0, only.output
+    assert {c["area"] for c in only.summary["checks"]} == {"connection"}
+    skipped = run_preflight("--redis-url", plain_redis.url, "--skip", "connection,health", "--skip", "server")
+    areas = {c["area"] for c in skipped.summary["checks"]}
+    assert areas == {"cluster"}
+
+
+def test_unknown_area_is_a_usage_error(run_preflight, plain_redis):
+    outcome = run_preflight("--redis-url", plain_redis.url, "--only", "keyz")
+    assert outcome.returncode == 4
+    assert "invalid only 'keyz' from the command line (--only)" in outcome.output

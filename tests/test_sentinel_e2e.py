@@ -41,8 +41,9 @@ def lost_quorum(tmp_path_factory, primary, replica) -> Iterator[LocalSentinels]:
 
 
 def test_sentinel_target_verifies_the_primary_it_names(run_preflight, sentinels, primary, replica):
-    # remote, not production: these servers have no password and no TLS, which production blocks.
-    outcome = run_preflight("--redis-url", sentinels.url, "--profile", "remote")
+    outcome = run_preflight(
+        "--redis-url", sentinels.url, "--profile", "production", "--only", "connection,cluster"
+    )
     assert outcome.returncode == 0, outcome.output
     assert outcome.summary["target"] == sentinels.url
     assert outcome.check("test_tcp_connect")["message"].startswith(f"connected to 127.0.0.1:{primary.port}")

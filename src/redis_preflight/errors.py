@@ -27,6 +27,8 @@ class Fault(StrEnum):
     WRONGPASS = "WRONGPASS"
     NOPERM = "NOPERM"
     NO_ACL_USER = "username given to a server without that ACL user"
+    UNKNOWN_COMMAND = "unknown command"
+    MISCONF = "MISCONF"
     TLS_TO_PLAINTEXT = "TLS spoken to a plaintext port"
     PLAINTEXT_TO_TLS = "plaintext spoken to a TLS port"
     TLS_UNKNOWN_CA = "TLS certificate not trusted"
@@ -181,6 +183,19 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
         )
     if "NOPERM" in upper:
         return _noperm_diagnosis(text, target, diagnosis)
+    if any(sign in upper for sign in _UNAVAILABLE_COMMAND):
+        return diagnosis(
+            Fault.UNKNOWN_COMMAND,
+            f"{_command_named(text)} is renamed or disabled on this server (managed services do "
+            "this); checks that need it are skipped",
+        )
+    if "MISCONF" in upper:
+        return diagnosis(
+            Fault.MISCONF,
+            "the last save (RDB snapshot or AOF write) failed, and Redis refuses writes and PING "
+            "until one succeeds; "
+            "check disk space and that 'dir' is writable (the server log says why)",
+        )
     if "MAX NUMBER OF CLIENTS" in upper:
         return diagnosis(
             Fault.MAXCLIENTS,
@@ -308,6 +323,21 @@ def sentinel_failure(service: str, hosts: str, answered: bool, first_failure: Di
         f"the sentinels at {hosts} know no primary named {service!r}; check the service name "
         "in the URL (SENTINEL MASTERS lists them)",
     )
+
+
+# How servers refuse a command they renamed or disabled: rename-command, managed proxies,
+# enable-debug-command no.
+_UNAVAILABLE_COMMAND = ("UNKNOWN COMMAND", "UNKNOWN SUBCOMMAND", "UNSUPPORTED COMMAND", "COMMAND NOT ALLOWED")
+
+
+def _command_named(text: str) -> str:
+    """The command an error names ("unknown command 'CONFIG', with args ..."), or a stand-in."""
+    match = re.search(
+        r"(?:unknown|unsupported) (?:sub)?command [`'\"]?([\w|-]+)|(\w+) command not allowed",
+        text,
+        re.IGNORECASE,
+    )
+    return (match[1] or match[2]).upper() if match else "a command"
 
 
 def _closed_diagnosis(target: Target, diagnosis: _Say) -> Diagnosis:

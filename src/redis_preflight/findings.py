@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 import pytest
 import redis
 
 from redis_preflight.errors import classify
 from redis_preflight.profiles import Profile, Severity
+from redis_preflight.settings import Area
 from redis_preflight.target import Target
 
-AREAS = ("connection", "auth", "tls", "latency", "keys", "server", "health", "cluster")
+AREAS: tuple[str, ...] = get_args(Area)
 OUTCOME = "preflight_outcome"
 
 

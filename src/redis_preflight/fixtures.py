@@ -22,10 +22,13 @@ from redis_preflight.probes.cluster import (
     node_target,
     reach_nodes,
 )
-from redis_preflight.probes.connection import Reachability, ServerIdentity, identify
+from redis_preflight.probes.connection import Reachability, ServerIdentity, identity_of
 from redis_preflight.probes.health import HealthDocument, HealthExchange, HealthResponse, fetch_health
 from redis_preflight.probes.sentinel import SentinelView, observe
+from redis_preflight.probes.server import AnonymousAccess, anonymous_access, take_snapshot
+from redis_preflight.probes.server_snapshot import Blocked, ServerSnapshot
 from redis_preflight.run import PreflightRun
+from redis_preflight.server_report import render_snapshot
 from redis_preflight.target import Target
 
 
@@ -50,8 +53,8 @@ def redis_client(preflight: PreflightRun) -> redis.Redis:
 
 
 @pytest.fixture(scope="session")
-def server_identity(redis_client: redis.Redis) -> ServerIdentity:
-    return identify(redis_client)
+def server_identity(server_snapshot: ServerSnapshot) -> ServerIdentity:
+    return identity_of(server_snapshot.info)
 
 
 @pytest.fixture
@@ -100,14 +103,6 @@ def plaintext_port(preflight: PreflightRun, reachability: Reachability) -> tls.P
     if reachability.stopped_before("tls"):
         pytest.skip(f"target unreachable: {reachability.failure}")
     return tls.plaintext_beside(target, preflight.settings)
-
-
-@pytest.fixture(scope="session")
-def anonymous_access(preflight: PreflightRun, redis_client: redis.Redis) -> auth.AnonymousAccess:
-    """What a client without REDIS_URL's credentials gets."""
-    if preflight.target.password is None:
-        pytest.skip("REDIS_URL carries no credentials: see test_auth_required")
-    return auth.anonymous_access(preflight.target, preflight.settings)
 
 
 @pytest.fixture(scope="session")
@@ -172,9 +167,13 @@ def health_body_shown(
 def cluster(preflight: PreflightRun, redis_client: redis.Redis) -> ClusterTopology:
     """The cluster as the target node sees it; cluster checks skip on any other target."""
     topology = preflight.cluster
+    if topology.failure is not None and topology.failure.fault in (Fault.NOPERM, Fault.UNKNOWN_COMMAND):
+        pytest.skip(f"cannot tell whether this is a cluster node: {topology.failure}")
     if not topology.enabled and topology.failure is None:
-        pytest.skip("not a Redis Cluster (INFO cluster_enabled:0): the cluster checks apply to cluster nodes")
-    skip_if_forbidden(topology.failure)
+        pytest.skip(
+            "not a Redis Cluster (CLUSTER INFO: cluster support disabled): "
+            "the cluster checks apply to cluster nodes"
+        )
     return topology
 
 
@@ -187,6 +186,8 @@ def cluster_reach(preflight: PreflightRun, cluster: ClusterTopology) -> dict[str
 @pytest.fixture
 def cluster_node(request: pytest.FixtureRequest, cluster_reach: dict[str, NodeReach]) -> NodeReach:
     """One node per test (the ids name it): see fleet.parametrize."""
+    if not hasattr(request, "param"):
+        pytest.skip("no cluster node was listed at collection: see test_cluster_state_ok")
     return cluster_reach[request.param]
 
 
@@ -224,3 +225,27 @@ def sentinel(preflight: PreflightRun) -> SentinelView:
     if preflight.sentinel is None:
         pytest.skip("not a Sentinel URL (redis+sentinel://HOST:26379/SERVICE/0): nothing to ask")
     return observe(preflight.sentinel, preflight.target, preflight.settings)
+
+
+# Server area
+
+
+@pytest.fixture(scope="session")
+def server_snapshot(preflight: PreflightRun, redis_client: redis.Redis) -> ServerSnapshot:
+    """INFO, CONFIG GET and SLOWLOG, taken once per run; without INFO the area skips."""
+    snapshot = take_snapshot(redis_client, preflight.target)
+    if isinstance(snapshot, Blocked):
+        pytest.skip(f"{snapshot}: the checks that read INFO cannot judge this server")
+    return snapshot
+
+
+@pytest.fixture(scope="session")
+def anonymous(preflight: PreflightRun, redis_client: redis.Redis) -> AnonymousAccess:
+    """Whether the server serves a client that sends no credentials."""
+    return anonymous_access(preflight.target, preflight.settings)
+
+
+@pytest.fixture
+def snapshot_html(pytestconfig: pytest.Config, server_snapshot: ServerSnapshot) -> str:
+    """The snapshot as HTML for the report, escaped and scrubbed of secrets."""
+    return render_snapshot(server_snapshot, pytestconfig.stash[stash.REDACTOR])

@@ -57,7 +57,12 @@ OPTIONS = (
     Option("--health-ca-file", "health_ca_file", str, "CA bundle (PEM) for the health endpoint's TLS"),
     Option("--expect-version", "expect_version", str, "the version the health endpoint must report"),
     Option("--require-service", "require_service", REPEATABLE, "a service that must be true besides redis"),
+    # which areas run (connection, auth, tls, latency, keys, server, health, cluster)
+    Option("--only", "only", REPEATABLE, "run only these areas (repeatable or comma-separated)"),
+    Option("--skip", "skip", REPEATABLE, "skip these areas (repeatable or comma-separated)"),
     Option("--health-budget-ms", "health_budget_ms", float, "health answer budget (default per profile)"),
+    # Server area
+    Option("--max-save-age", "max_save_age", float, "hours since the last successful save (default 24)"),
 )
 
 
@@ -161,9 +166,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         parametrize(metafunc, stash.fleet(metafunc.config))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Target by target; connection first, then the other areas in a fixed order: reads top down."""
     items.sort(key=lambda item: (index_of(item), _area_rank(item)))
+    if stash.RUN in config.stash:
+        settings = stash.run(config).settings
+        dropped = [item for item in items if not settings.runs_area(area_of(item))]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if settings.runs_area(area_of(item))]
 
 
 def _area_rank(item: pytest.Item) -> int:

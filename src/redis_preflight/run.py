@@ -123,6 +123,7 @@ class PreflightRun:
             "latency p99 budget": f"{self.budgets.latency_p99_ms:g} ms",
             **({"health budget": f"{self.health_budget_ms:g} ms"} if self.health else {}),
             "min replicas per primary": str(self.min_replicas),
+            "max save age": f"{self.settings.max_save_age:g} h",
         }
 
     def close(self) -> None:

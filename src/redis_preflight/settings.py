@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from redis_preflight.profiles import Profile
 
 EPHEMERAL = "ephemeral"
+Area = Literal["connection", "auth", "tls", "latency", "keys", "server", "health", "cluster"]
 
 
 class SettingsError(ValueError):
@@ -91,10 +92,25 @@ class PreflightSettings(BaseSettings):
     def required_services(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(("redis", *self.require_service)))
 
-    @field_validator("require_service", mode="before")
+    # Server area
+    max_save_age: float = Field(default=24.0, gt=0, le=24 * 365)  # hours
+
+    # Which areas run: --only / --skip, repeatable or comma-separated (env: comma-separated).
+    only: Annotated[tuple[Area, ...], NoDecode] = ()
+    skip: Annotated[tuple[Area, ...], NoDecode] = ()
+
+    @field_validator("require_service", "only", "skip", mode="before")
     @classmethod
-    def _split_services(cls, value: Any) -> Any:
-        return tuple(s.strip() for s in value.split(",") if s.strip()) if isinstance(value, str) else value
+    def _split_commas(cls, value: Any) -> Any:
+        """ "a,b" from the environment, or ["a,b", "c"] from a repeated option: ("a", "b", "c")."""
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, (list, tuple)):
+            return tuple(part.strip() for v in value for part in str(v).split(",") if part.strip())
+        return value
+
+    def runs_area(self, area: str) -> bool:
+        return (not self.only or area in self.only) and area not in self.skip
 
 
 # Command-line option name for each field, to say where a bad value came from.
@@ -119,6 +135,9 @@ CLI_NAMES = {
     "expect_version": "--expect-version",
     "require_service": "--require-service",
     "health_budget_ms": "--health-budget-ms",
+    "max_save_age": "--max-save-age",
+    "only": "--only",
+    "skip": "--skip",
 }
 # Never shown, not even in a usage error: URLs carry passwords, and the key path leads to the key.
 SECRET_FIELDS = ("tls_key_file",)

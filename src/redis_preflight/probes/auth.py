@@ -10,7 +10,6 @@ from typing import Any
 
 import redis
 
-from redis_preflight.client import open_client
 from redis_preflight.errors import UsernameWithoutAcl
 from redis_preflight.settings import PreflightSettings
 from redis_preflight.target import Target
@@ -66,22 +65,6 @@ def _call(stream: BufferedIOBase, *args: str) -> str:
     if reply.startswith("-"):
         raise redis.ResponseError(reply[1:])
     return reply[1:]
-
-
-@dataclass(frozen=True)
-class AnonymousAccess:
-    refused: bool
-    reply: str  # what an anonymous PING got: PONG, or the refusal
-
-
-def anonymous_access(target: Target, settings: PreflightSettings) -> AnonymousAccess:
-    """A client without REDIS_URL's credentials: does the server answer it?"""
-    with open_client(target, settings, username=None, password=None) as client:
-        try:
-            client.ping()
-        except (redis.AuthenticationError, redis.exceptions.NoPermissionError) as e:
-            return AnonymousAccess(refused=True, reply=f"{e.status_code} {e}")
-    return AnonymousAccess(refused=False, reply="PONG")
 
 
 # What nobody's application user should be able to run: one call empties or stops the server.

@@ -94,12 +94,18 @@ class ClusterTopology:
 
 
 def discover(client: redis.Redis, target: Target) -> ClusterTopology:
-    """Is the target a cluster node (INFO cluster_enabled), and if so how does it see the cluster."""
+    """Is the target a cluster node, and if so how does it see the cluster.
+
+    CLUSTER INFO rather than INFO cluster_enabled: the server area's snapshot is the run's one
+    INFO, and a standalone server answers CLUSTER INFO with "cluster support disabled".
+    """
     try:
-        if not int(client.info("cluster").get("cluster_enabled", 0)):
-            return ClusterTopology(enabled=False, seen_from=target.address)
         info = client.cluster("INFO")
         nodes = client.cluster("NODES")
+    except redis.ResponseError as e:
+        if "CLUSTER SUPPORT DISABLED" in str(e).upper():
+            return ClusterTopology(enabled=False, seen_from=target.address)
+        return ClusterTopology(enabled=False, seen_from=target.address, failure=classify(e, target))
     except (OSError, redis.RedisError) as e:
         return ClusterTopology(enabled=False, seen_from=target.address, failure=classify(e, target))
     return ClusterTopology(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack
@@ -181,7 +182,11 @@ class ServerIdentity:
 
 def identify(client: redis.Redis) -> ServerIdentity:
     """Version, mode, role, os, and a managed provider where INFO reveals one."""
-    info = client.info()
+    return identity_of(client.info())
+
+
+def identity_of(info: Mapping[str, Any]) -> ServerIdentity:
+    """The identity in an INFO reply already taken (the server area's one snapshot per run)."""
     text = " ".join(str(info.get(k, "")) for k in ("os", "redis_version", "server_name"))
     provider = next((name for hint, name in PROVIDER_HINTS if hint in text), None)
     if provider is None and "rlec_version" in info:

@@ -1,0 +1,225 @@
+"""What one server snapshot says, as typed facts: memory, persistence, clients, replication, exposure.
+
+Every fact comes from INFO, or from CONFIG GET where INFO does not carry it; when CONFIG GET
+is refused, a fact INFO lacks is None and the check that needs it skips.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis_preflight.errors import Diagnosis
+
+# bind addresses that mean every interface ("-" marks an address as optional).
+ALL_INTERFACES = {"*", "0.0.0.0", "::", "::*"}  # noqa: S104 (compared with, never bound)
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A command this server or this user refuses; checks that need it skip with this."""
+
+    command: str
+    diagnosis: Diagnosis
+
+    def __str__(self) -> str:
+        return f"{self.command} not available ({self.diagnosis})"
+
+
+@dataclass(frozen=True)
+class SlowEntry:
+    """One SLOWLOG entry, reduced to what a person needs: never the values written."""
+
+    started: int
+    duration_us: int
+    command: str
+    first_argument: str
+    more_arguments: int
+    client: str
+
+
+@dataclass(frozen=True)
+class Memory:
+    used: int
+    maxmemory: int | None  # None: neither CONFIG GET nor INFO gave it
+    policy: str | None
+    evicted_keys: int
+    fragmentation_ratio: float
+    fragmentation_bytes: int
+
+    @property
+    def used_ratio(self) -> float | None:
+        return self.used / self.maxmemory if self.maxmemory else None
+
+
+@dataclass(frozen=True)
+class Persistence:
+    save_rules: str | None  # CONFIG GET save; None when CONFIG GET is refused
+    aof_enabled: bool
+    rdb_ran_since_start: bool
+    rdb_status: str
+    aof_write_status: str
+    aof_rewrite_status: str
+    last_save_age_s: float
+    changes_since_save: int
+    bgsave_running_s: int | None
+    aof_rewrite_running_s: int | None
+
+    @property
+    def rdb_enabled(self) -> bool | None:
+        return None if self.save_rules is None else bool(self.save_rules.strip())
+
+    @property
+    def in_progress(self) -> str:
+        """ "; BGSAVE running for 3 s" when a save or rewrite is under way, else ""."""
+        running = [
+            f"{what} running for {seconds} s"
+            for what, seconds in (
+                ("BGSAVE", self.bgsave_running_s),
+                ("AOF rewrite", self.aof_rewrite_running_s),
+            )
+            if seconds is not None
+        ]
+        return "; " + ", ".join(running) if running else ""
+
+
+@dataclass(frozen=True)
+class Clients:
+    connected: int
+    maxclients: int | None  # INFO has it from 7.0; before, only CONFIG GET
+    blocked: int
+    rejected: int
+    uptime_s: int
+
+    @property
+    def used_ratio(self) -> float | None:
+        return self.connected / self.maxclients if self.maxclients else None
+
+
+@dataclass(frozen=True)
+class Replication:
+    role: str  # "primary" or "replica"
+    primary: str  # host:port of this replica's primary
+    link_up: bool
+    link_down_s: int  # -1: the link was never up since start
+    last_io_s: int
+    replicas: tuple[str, ...]  # on a primary: "ip:port state lag=N"
+
+
+@dataclass(frozen=True)
+class Exposure:
+    protected_mode: str | None  # None when CONFIG GET is refused: INFO does not carry it
+    bind: str | None
+
+    @property
+    def binds_everywhere(self) -> bool | None:
+        """No bind (old servers listen everywhere) or a wildcard address; None: not known."""
+        if self.bind is None:
+            return None
+        addresses = self.bind.split()
+        return not addresses or any(a.lstrip("-") in ALL_INTERFACES for a in addresses)
+
+
+@dataclass(frozen=True)
+class ServerSnapshot:
+    """INFO (default sections), the CONFIG GET answers, and SLOWLOG GET 10, taken once per run."""
+
+    info: Mapping[str, Any]
+    config: Mapping[str, str]
+    config_blocked: Blocked | None
+    slowlog: tuple[SlowEntry, ...]
+    slowlog_blocked: Blocked | None
+
+    def number(self, name: str, default: float = 0) -> Any:
+        value = self.info.get(name, default)
+        return value if isinstance(value, (int, float)) else default
+
+    def setting(self, name: str, info_field: str | None = None) -> str | None:
+        """A CONFIG GET answer, else the INFO field that carries the same fact, else None."""
+        if name in self.config:
+            return self.config[name]
+        value = self.info.get(info_field) if info_field else None
+        return None if value is None else str(value)
+
+    @property
+    def source(self) -> str:
+        """Where settings came from, for messages."""
+        return "CONFIG GET" if self.config_blocked is None else "INFO (CONFIG GET not available)"
+
+    @property
+    def now(self) -> float:
+        """The server's clock (server_time_usec), so a skewed local clock cannot age a save."""
+        usec = self.info.get("server_time_usec")
+        return usec / 1e6 if isinstance(usec, int) else time.time()
+
+    @property
+    def version(self) -> str:
+        return str(self.info.get("redis_version", "unknown"))
+
+    @property
+    def memory(self) -> Memory:
+        return Memory(
+            used=self.number("used_memory"),
+            maxmemory=_integer(self.setting("maxmemory", "maxmemory")),
+            policy=self.setting("maxmemory-policy", "maxmemory_policy"),
+            evicted_keys=self.number("evicted_keys"),
+            fragmentation_ratio=float(self.number("mem_fragmentation_ratio", 1.0)),
+            fragmentation_bytes=self.number(
+                "mem_fragmentation_bytes", self.number("used_memory_rss") - self.number("used_memory")
+            ),
+        )
+
+    @property
+    def persistence(self) -> Persistence:
+        aof = self.setting("appendonly", "aof_enabled")
+        return Persistence(
+            save_rules=self.config.get("save"),
+            aof_enabled=aof in ("yes", "1"),
+            rdb_ran_since_start=self.number("rdb_last_bgsave_time_sec", -1) != -1,
+            rdb_status=str(self.info.get("rdb_last_bgsave_status", "ok")),
+            aof_write_status=str(self.info.get("aof_last_write_status", "ok")),
+            aof_rewrite_status=str(self.info.get("aof_last_bgrewrite_status", "ok")),
+            last_save_age_s=self.now - self.number("rdb_last_save_time", self.now),
+            changes_since_save=self.number("rdb_changes_since_last_save"),
+            bgsave_running_s=self._running("rdb_bgsave_in_progress", "rdb_current_bgsave_time_sec"),
+            aof_rewrite_running_s=self._running("aof_rewrite_in_progress", "aof_current_rewrite_time_sec"),
+        )
+
+    def _running(self, flag: str, seconds: str) -> int | None:
+        return max(self.number(seconds), 0) if self.number(flag) else None
+
+    @property
+    def clients(self) -> Clients:
+        return Clients(
+            connected=self.number("connected_clients"),
+            maxclients=_integer(self.setting("maxclients", "maxclients")),
+            blocked=self.number("blocked_clients"),
+            rejected=self.number("rejected_connections"),
+            uptime_s=self.number("uptime_in_seconds"),
+        )
+
+    @property
+    def replication(self) -> Replication:
+        replicas = tuple(
+            f"{r.get('ip')}:{r.get('port')} {r.get('state')} lag={r.get('lag')}"
+            for name, r in sorted(self.info.items())
+            if name.startswith("slave") and name[5:].isdigit() and isinstance(r, dict)
+        )
+        return Replication(
+            role="replica" if self.info.get("role") == "slave" else "primary",
+            primary=f"{self.info.get('master_host', '?')}:{self.info.get('master_port', '?')}",
+            link_up=self.info.get("master_link_status") == "up",
+            link_down_s=self.number("master_link_down_since_seconds", -1),
+            last_io_s=self.number("master_last_io_seconds_ago", -1),
+            replicas=replicas,
+        )
+
+    @property
+    def exposure(self) -> Exposure:
+        return Exposure(self.config.get("protected-mode"), self.config.get("bind"))
+
+
+def _integer(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None

@@ -1,0 +1,59 @@
+"""Helpers for the server-area tests: the README's ACL line, commandstats, the report's extras."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shlex
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_acl_line() -> list[str]:
+    """The README's least-privilege ACL SETUSER line, as redis-cli would send it."""
+    readme = (ROOT / "README.md").read_text()
+    lines = [line for line in readme.splitlines() if line.startswith("ACL SETUSER preflight ")]
+    assert len(lines) == 1, f"README.md has {len(lines)} 'ACL SETUSER preflight' lines"
+    return shlex.split(lines[0])
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def command_calls(client: redis.Redis) -> dict[str, int]:
+    """INFO commandstats as {"config|get": calls, ...}."""
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(entry["calls"]) for name, entry in stats.items()}
+
+
+def commands_called(before: dict[str, int], after: dict[str, int]) -> set[str]:
+    return {name for name, calls in after.items() if calls > before.get(name, 0)}
+
+
+def command_flags(client: redis.Redis, names: set[str]) -> dict[str, list[str]]:
+    """COMMAND INFO flags and ACL categories of each command (subcommands as "config|get")."""
+    reply = client.execute_command("COMMAND", "INFO", *sorted(names))
+    return {name: [*info["flags"], *info["acl_categories"]] for name, info in reply.items()}
+
+
+def report_extras(report_dir: Path) -> dict[str, list[str]]:
+    """The HTML extras pytest-html stored for each check, by test name."""
+    text = (report_dir / "report.html").read_text()
+    match = re.search(r'data-jsonblob="([^"]*)"', text)
+    assert match, "report.html has no data-jsonblob"
+    data: dict[str, Any] = json.loads(html.unescape(match[1]))
+    return {
+        test_id.split("::")[-1]: [extra["content"] for row in rows for extra in row.get("extras", [])]
+        for test_id, rows in data["tests"].items()
+    }

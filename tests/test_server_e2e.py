@@ -1,0 +1,304 @@
+"""The server area end to end: the real suite, through the console script, on servers made for each case."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+import redis
+from server_servers import readme_acl_line, wait_for
+
+from conftest import PASSWORD
+from redis_preflight.local_server import LocalRedis
+from redis_preflight.versions import release_support
+
+SERVER_CHECKS = (
+    "test_memory_headroom",
+    "test_eviction_policy",
+    "test_no_evictions",
+    "test_persistence_enabled",
+    "test_last_save_succeeded",
+    "test_last_save_recent",
+    "test_client_headroom",
+    "test_rejected_connections",
+    "test_memory_fragmentation",
+    "test_recent_restart",
+    "test_replication_link",
+    "test_protected_mode",
+    "test_bind_interfaces",
+    "test_version_supported",
+    "test_server_snapshot",
+)
+
+
+def client_of(server: LocalRedis, **options) -> redis.Redis:
+    return redis.Redis(port=server.port, protocol=2, socket_timeout=5, **options)
+
+
+def assert_check(outcome, name, result, severity, *fragments):
+    """One check's outcome, severity and message in summary.json."""
+    check = outcome.check(name)
+    assert (check["outcome"], check["severity"]) == (result, severity), check
+    for fragment in fragments:
+        assert fragment in check["message"], check
+
+
+def test_healthy_local_server(run_preflight, plain_redis):
+    outcome = run_preflight("--redis-url", plain_redis.url)
+    assert outcome.returncode == 0, outcome.output
+    summary = outcome.summary
+    server = [c for c in summary["checks"] if c["area"] == "server"]
+    assert sorted(c["id"].split("::")[-1] for c in server) == sorted(SERVER_CHECKS)
+    assert not [c for c in server if c["outcome"] == "error"]
+    assert_check(outcome, "test_eviction_policy", "passed", "advisory", "noeviction")
+    assert_check(outcome, "test_persistence_enabled", "skipped", "advisory", "local profile")
+    assert_check(outcome, "test_replication_link", "passed", "blocking", "primary with 0 connected")
+    assert_check(outcome, "test_protected_mode", "passed", "advisory", "protected-mode yes")
+    assert_check(outcome, "test_bind_interfaces", "passed", "advisory", "bind 127.0.0.1")
+    assert_check(outcome, "test_server_snapshot", "passed", "advisory", "snapshot in report.html")
+    assert "max save age 24 h" in outcome.output
+
+
+# Memory and eviction
+
+
+@pytest.mark.parametrize(
+    ("policy", "why"),
+    [("allkeys-lru", "can evict blacklist:* keys"), ("volatile-lru", "volatile-* policies pick them too")],
+)
+def test_evicting_policy(run_preflight, redis_factory, policy, why):
+    server = redis_factory("maxmemory 64mb", f"maxmemory-policy {policy}")
+    local = run_preflight("--redis-url", server.url)
+    assert local.returncode == 0, local.output
+    assert_check(local, "test_eviction_policy", "failed", "advisory", f"maxmemory-policy {policy}", why)
+    production = run_preflight("--redis-url", server.url, "--profile", "production")
+    assert production.returncode == 1
+    assert_check(production, "test_eviction_policy", "failed", "blocking", "expected noeviction")
+
+
+def test_keys_evicted(run_preflight, redis_factory):
+    server = redis_factory("maxmemory 2mb", "maxmemory-policy allkeys-lru")
+    client = client_of(server)
+    for n in range(100):
+        client.set(f"filler:{n}", b"x" * 50_000)
+    evicted = client.info("stats")["evicted_keys"]
+    assert evicted > 0
+    outcome = run_preflight("--redis-url", server.url)
+    assert_check(outcome, "test_no_evictions", "failed", "advisory", " keys evicted in ")
+    # The server may evict a few more while the verifier connects: at least as many as seen here.
+    assert int(outcome.check("test_no_evictions")["message"].split()[0]) >= evicted
+
+
+def fill_to(server: LocalRedis, ratio: float) -> None:
+    """Hold 20 MB, then set maxmemory so that this is `ratio` of it.
+
+    With 20 MB held, the verifier's own connection (tens of KB) cannot move the ratio.
+    """
+    client = client_of(server)
+    for n in range(200):
+        client.set(f"filler:{n}", b"x" * 100_000)
+    used = client.info("memory")["used_memory"]
+    client.config_set("maxmemory", int(used / ratio))
+
+
+def test_memory_above_80_percent_is_advisory(run_preflight, redis_factory):
+    server = redis_factory()
+    fill_to(server, 0.88)
+    outcome = run_preflight("--redis-url", server.url)
+    assert outcome.returncode == 0, outcome.output
+    assert_check(
+        outcome, "test_memory_headroom", "failed", "advisory", "expected under 80%", "writes fail with OOM"
+    )
+
+
+def test_memory_above_95_percent_is_blocking(run_preflight, redis_factory):
+    server = redis_factory()
+    fill_to(server, 1.2)
+    outcome = run_preflight("--redis-url", server.url)
+    assert outcome.returncode == 1
+    assert_check(outcome, "test_memory_headroom", "failed", "blocking", "expected under 80%")
+
+
+# Persistence
+
+
+def test_bare_server_on_remote_profiles(run_preflight, plain_redis):
+    """No maxmemory, persistence off, started seconds ago: fine locally, findings elsewhere."""
+    remote = run_preflight("--redis-url", plain_redis.url, "--profile", "remote")
+    assert remote.returncode == 0, remote.output
+    assert_check(remote, "test_memory_headroom", "failed", "advisory", "no maxmemory on a remote server")
+    assert_check(remote, "test_persistence_enabled", "failed", "advisory", 'neither RDB snapshots (save "")')
+    assert_check(remote, "test_last_save_recent", "skipped", "advisory", "no RDB snapshots and no AOF")
+    assert_check(remote, "test_recent_restart", "failed", "advisory", "expected up for over an hour")
+    production = run_preflight("--redis-url", plain_redis.url, "--profile", "production")
+    assert production.returncode == 1
+    assert_check(production, "test_persistence_enabled", "failed", "blocking", "appendonly yes")
+
+
+def failing_save(redis_factory, *directives: str) -> LocalRedis:
+    """Save rules on, and the dump file's path taken by a directory: every BGSAVE fails.
+
+    Root ignores permission bits, but rename(2) of the temporary dump onto a directory fails
+    for root too. The directory is made once loading is over: Redis would not start on it.
+    """
+    server = redis_factory("save 3600 1", *directives)
+    client = client_of(server)
+    wait_for(lambda: client.info("persistence")["loading"] == 0, "the dataset load to end")
+    (server.directory / "dump.rdb").mkdir()
+    client.set("token", "1")
+    client.bgsave()
+    wait_for(lambda: client.info("persistence")["rdb_last_bgsave_status"] == "err", "a failed BGSAVE")
+    return server
+
+
+def test_failing_save_stops_writes(run_preflight, redis_factory):
+    # stop-writes-on-bgsave-error yes (the default): Redis answers MISCONF even to PING.
+    server = failing_save(redis_factory)
+    outcome = run_preflight("--redis-url", server.url)
+    assert outcome.returncode == 1
+    assert_check(outcome, "test_ping", "failed", "blocking", "MISCONF at 127.0.0.1:", "the last save")
+    assert_check(outcome, "test_last_save_succeeded", "skipped", "advisory", "target unreachable: MISCONF")
+
+
+@pytest.fixture(scope="session")
+def failing_save_taking_writes(redis_factory) -> LocalRedis:
+    return failing_save(redis_factory, "stop-writes-on-bgsave-error no")
+
+
+def test_failing_save_taking_writes(run_preflight, failing_save_taking_writes):
+    server = failing_save_taking_writes
+    local = run_preflight("--redis-url", server.url)
+    assert local.returncode == 0, local.output
+    assert_check(local, "test_last_save_succeeded", "failed", "advisory", "rdb_last_bgsave_status:err")
+    production = run_preflight("--redis-url", server.url, "--profile", "production")
+    assert production.returncode == 1
+    assert_check(production, "test_last_save_succeeded", "failed", "blocking", "'dir' is writable")
+    assert_check(production, "test_persistence_enabled", "passed", "blocking", "RDB snapshots: save 3600 1")
+
+
+def test_old_save_with_changes(run_preflight, failing_save_taking_writes):
+    url = failing_save_taking_writes.url
+    outcome = run_preflight("--redis-url", url, "--profile", "remote", "--max-save-age", "0.0001")
+    assert_check(
+        outcome,
+        "test_last_save_recent",
+        "failed",
+        "advisory",
+        "changes since",
+        "under 0.0001 h (--max-save-age)",
+    )
+
+
+def test_aof_on(run_preflight, redis_factory):
+    server = redis_factory("appendonly yes")
+    outcome = run_preflight("--redis-url", server.url, "--profile", "remote")
+    assert_check(outcome, "test_persistence_enabled", "passed", "advisory", "AOF on")
+    assert_check(outcome, "test_last_save_recent", "passed", "advisory", "AOF on")
+
+
+def test_bad_max_save_age_is_a_usage_error(run_preflight, plain_redis):
+    outcome = run_preflight("--redis-url", plain_redis.url, "--max-save-age", "-1")
+    assert outcome.returncode == 4
+    assert "invalid max_save_age -1.0 from the command line (--max-save-age)" in outcome.output
+
+
+# Clients, stability, replication
+
+
+def test_near_maxclients(run_preflight, redis_factory):
+    server = redis_factory("maxclients 20")
+    held = [client_of(server) for _ in range(21)]
+    for client in held[:20]:
+        client.ping()
+    with pytest.raises(redis.ConnectionError, match="max number of clients"):
+        held[20].ping()
+    for client in held[16:]:
+        client.close()
+    wait_for(lambda: client_of(server).info("clients")["connected_clients"] <= 17, "idle clients to go")
+    outcome = run_preflight("--redis-url", server.url)
+    assert outcome.returncode == 0, outcome.output
+    assert_check(
+        outcome, "test_client_headroom", "failed", "advisory", "of maxclients 20", "expected under 80%"
+    )
+    assert_check(outcome, "test_rejected_connections", "failed", "advisory", "1 connections rejected")
+    for client in held[:16]:
+        client.close()
+
+
+def test_replica_whose_primary_is_down(run_preflight, redis_factory):
+    primary = redis_factory()
+    replica = redis_factory(f"replicaof 127.0.0.1 {primary.port}")
+    replica_client = client_of(replica)
+    wait_for(lambda: replica_client.info("replication")["master_link_status"] == "up", "the link up")
+    primary.stop()
+    wait_for(lambda: replica_client.info("replication")["master_link_status"] == "down", "the link down")
+    outcome = run_preflight("--redis-url", replica.url)
+    assert outcome.returncode == 1
+    assert_check(
+        outcome,
+        "test_replication_link",
+        "failed",
+        "blocking",
+        f"replica of 127.0.0.1:{primary.port} with its link down for",
+        "serves stale data",
+    )
+
+
+def test_primary_shows_its_replicas(run_preflight, redis_factory):
+    primary = redis_factory()
+    replica = redis_factory(f"replicaof 127.0.0.1 {primary.port}")
+    replication = client_of(primary).info
+    wait_for(lambda: replication("replication").get("slave0", {}).get("state") == "online", "the replica")
+    outcome = run_preflight("--redis-url", primary.url)
+    assert_check(outcome, "test_replication_link", "passed", "blocking", f"127.0.0.1:{replica.port} online")
+
+
+# Exposure
+
+
+def test_protected_mode_off_without_auth(run_preflight, redis_factory):
+    server = redis_factory("protected-mode no")
+    local = run_preflight("--redis-url", server.url)
+    assert_check(
+        local, "test_protected_mode", "failed", "advisory", "protected-mode no and no authentication"
+    )
+    remote = run_preflight("--redis-url", server.url, "--profile", "remote")
+    assert remote.returncode == 1
+    assert_check(remote, "test_protected_mode", "failed", "blocking", "set requirepass")
+
+
+def test_bind_everywhere_without_auth(run_preflight, redis_factory):
+    # protected-mode yes (the default) refuses every non-loopback client while no password is set,
+    # so this server is never open to the network during the test.
+    server = redis_factory("bind * -::*", "protected-mode yes")
+    outcome = run_preflight("--redis-url", server.url)
+    assert_check(
+        outcome, "test_bind_interfaces", "failed", "advisory", "bind '* -::*' listens on every interface"
+    )
+
+
+def test_password_makes_exposure_pass(run_preflight, password_redis):
+    url = f"redis://:{quote(PASSWORD, safe='')}@127.0.0.1:{password_redis.port}/0"
+    outcome = run_preflight("--redis-url", url, "--profile", "remote")
+    for name in ("test_protected_mode", "test_bind_interfaces"):
+        assert_check(outcome, name, "passed", "blocking", "a PING without credentials got NOAUTH")
+
+
+def test_version_against_the_list(run_preflight, plain_redis):
+    version = client_of(plain_redis).info("server")["redis_version"]
+    outcome = run_preflight("--redis-url", plain_redis.url)
+    supported = release_support(version).supported is not False
+    expected = "gets security fixes" if supported else "stopped getting security fixes"
+    result = "passed" if supported else "failed"
+    assert_check(outcome, "test_version_supported", result, "advisory", f"redis {version}", expected)
+
+
+def test_readme_acl_line_is_least_privilege(redis_factory):
+    server = redis_factory()
+    admin = client_of(server)
+    admin.execute_command(*[word.replace("CHANGE-ME", "pw") for word in readme_acl_line()])
+    refused = ("config get save", "client kill id 1", "client list", "keys *", "set k v", "debug digest")
+    for command in refused:
+        assert admin.execute_command("ACL", "DRYRUN", "preflight", *command.split()) != b"OK", command
+    for command in ("info", "scan 0", "get k", "slowlog get", "select 0", "memory usage k"):
+        assert admin.execute_command("ACL", "DRYRUN", "preflight", *command.split()) == b"OK", command
