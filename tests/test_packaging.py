@@ -16,7 +16,7 @@ from conftest import ROOT, clean_env
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=300,
@@ -56,3 +56,23 @@ def test_installed_console_script_ignores_the_users_pytest_config(wheel, tmp_pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert str(target / "redis_preflight" / "checks") in done.stdout  # the shipped checks ran
     assert (project / "reports" / "summary.json").is_file()
+
+
+def test_wheel_runs_the_demo_in_a_fresh_virtual_environment(wheel, tmp_path):
+    """Only the wheel and what its metadata declares: a missing dependency fails here."""
+    env_dir = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True, timeout=120)
+    pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, str(wheel)], check=True, capture_output=True, timeout=600)
+    done = subprocess.run(
+        [str(env_dir / "bin" / "redis-preflight"), "--redis-url", "ephemeral"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "redis-preflight verdict: PASS" in done.stdout
+    assert f"report: {tmp_path / 'reports' / 'report.html'}" in done.stdout

@@ -11,6 +11,8 @@ from redis_preflight.summary import CheckResult, Summary
 
 STYLE = """
 <style>
+body{display:flex;flex-direction:column}
+#title{order:-2}.summary{order:-1}#environment-header,#environment{order:1}
 .preflight-banner{border-radius:6px;padding:12px 16px;margin:8px 0 16px;color:#fff;font-size:15px}
 .preflight-banner.pass{background:#1e7b34}.preflight-banner.fail{background:#b3261e}
 .preflight-banner h2{margin:0 0 6px;font-size:22px;color:#fff}

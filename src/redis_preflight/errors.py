@@ -107,9 +107,9 @@ class Diagnosis:
 def classify(error: BaseException, target: Target, *, stage: str = "command") -> Diagnosis:
     """Classify any failure talking to `target`.
 
-    `stage` is where it happened: "dns", "connect", "tls" or "command" (anything after the
-    transport is up: AUTH, SELECT, PING, checks). The same timeout means different things
-    at different stages.
+    `stage` is where it happened: "dns", "connect", "tls", "command" (anything after the
+    transport is up: AUTH, SELECT, PING) or "check" (a check, after the handshake worked).
+    The same timeout or hang-up means different things at different stages.
     """
     chain = list(_chain(error))
     # redis-py strips the error code (NOAUTH, WRONGPASS, ...) from the message: put it back.
@@ -146,7 +146,21 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
         return _timeout_diagnosis(stage, diagnosis)
     if any(isinstance(e, ssl.SSLError) for e in chain):
         return _tls_alert_diagnosis(upper, text, diagnosis)
-    return _redis_reply_diagnosis(upper, text, target, diagnosis)
+    return _redis_reply_diagnosis(upper, text, target, diagnosis, stage)
+
+
+# Mid-run, these mean the server is gone or stalled: every later check would only wait for it.
+STOPPED_ANSWERING = frozenset(
+    {Fault.REFUSED, Fault.CONNECT_TIMEOUT, Fault.READ_TIMEOUT, Fault.CLOSED, Fault.LOADING}
+)
+
+
+def stopped_answering(error: BaseException, target: Target) -> Diagnosis | None:
+    """The diagnosis when a check's Redis call failed because the server went away or stalled."""
+    if not isinstance(error, rx.RedisError):
+        return None
+    diagnosis = classify(error, target, stage="check")
+    return diagnosis if diagnosis.fault in STOPPED_ANSWERING else None
 
 
 class _Say:
@@ -159,7 +173,9 @@ class _Say:
         return Diagnosis(fault, f"{fault.value} at {self.where}: {next_step}")
 
 
-def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Say) -> Diagnosis:
+def _redis_reply_diagnosis(
+    upper: str, text: str, target: Target, diagnosis: _Say, stage: str
+) -> Diagnosis:
     topology = _topology_diagnosis(upper, text, diagnosis)
     if topology is not None:
         return topology
@@ -229,7 +245,7 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
             "service?); check the port in REDIS_URL",
         )
     if "CLOSED BY SERVER" in upper or "RESET BY PEER" in upper or "BROKEN PIPE" in upper:
-        return _closed_diagnosis(target, diagnosis)
+        return _closed_diagnosis(target, diagnosis, stage)
     return diagnosis(Fault.OTHER, f"{_first_line(text)}")
 
 
@@ -340,7 +356,13 @@ def _command_named(text: str) -> str:
     return (match[1] or match[2]).upper() if match else "a command"
 
 
-def _closed_diagnosis(target: Target, diagnosis: _Say) -> Diagnosis:
+def _closed_diagnosis(target: Target, diagnosis: _Say, stage: str) -> Diagnosis:
+    if stage == "check":
+        return diagnosis(
+            Fault.CLOSED,
+            "the server hung up mid-run after answering earlier checks: it restarted, crashed "
+            "or killed this client; check its log and uptime_in_seconds",
+        )
     if not target.tls:
         return diagnosis(
             Fault.PLAINTEXT_TO_TLS,

@@ -8,7 +8,7 @@ from typing import get_args
 import pytest
 import redis
 
-from redis_preflight.errors import classify
+from redis_preflight.errors import classify, stopped_answering
 from redis_preflight.profiles import Profile, Severity
 from redis_preflight.settings import Area
 from redis_preflight.target import Target
@@ -72,7 +72,11 @@ def describe(
     outcome: str = report.outcome
     if report.failed and report.when != "call":
         outcome = "error"
-    return Outcome(area_of(item), severity_of(item, profile), outcome, _message(item, call, report, target))
+    severity = severity_of(item, profile)
+    if call.excinfo is not None and stopped_answering(call.excinfo.value, target):
+        # A server that stops answering is never advisory, whichever check noticed it.
+        severity = Severity.BLOCKING
+    return Outcome(area_of(item), severity, outcome, _message(item, call, report, target))
 
 
 def _message(
@@ -86,7 +90,7 @@ def _message(
         return _one_line(str(observed[-1])) if observed else "passed"
     error = call.excinfo.value if call.excinfo else None
     if isinstance(error, (OSError, redis.RedisError)):
-        return classify(error, target).message
+        return classify(error, target, stage="check").message
     if isinstance(error, AssertionError):
         return _one_line(str(error)) or "assertion failed"
     if error is not None:

@@ -13,6 +13,7 @@ from redis_preflight import stash
 from redis_preflight.client import open_client
 from redis_preflight.errors import CERTIFICATE_FAULTS, Diagnosis, Fault
 from redis_preflight.findings import Finding
+from redis_preflight.pictures import latency_histogram, slow_command_table
 from redis_preflight.probes import auth, tls
 from redis_preflight.probes.cluster import (
     ClusterClientView,
@@ -24,12 +25,26 @@ from redis_preflight.probes.cluster import (
 )
 from redis_preflight.probes.connection import Reachability, ServerIdentity, identity_of
 from redis_preflight.probes.health import HealthDocument, HealthExchange, HealthResponse, fetch_health
+from redis_preflight.probes.latency import (
+    LatencyEvents,
+    LatencySample,
+    SlowLog,
+    read_latency_events,
+    read_slowlog,
+    sample_latency,
+)
 from redis_preflight.probes.sentinel import SentinelView, observe
 from redis_preflight.probes.server import AnonymousAccess, anonymous_access, take_snapshot
 from redis_preflight.probes.server_snapshot import Blocked, ServerSnapshot
 from redis_preflight.run import PreflightRun
 from redis_preflight.server_report import render_snapshot
 from redis_preflight.target import Target
+
+
+def skip_if_stopped_answering(item: pytest.Item, run: PreflightRun) -> None:
+    """Once the server stopped answering mid-run, checks that need it skip before any fixture waits."""
+    if run.stopped is not None and "redis_client" in getattr(item, "fixturenames", ()):
+        pytest.skip(str(run.stopped))
 
 
 @pytest.fixture(scope="session")
@@ -249,3 +264,38 @@ def anonymous(preflight: PreflightRun, redis_client: redis.Redis) -> AnonymousAc
 def snapshot_html(pytestconfig: pytest.Config, server_snapshot: ServerSnapshot) -> str:
     """The snapshot as HTML for the report, escaped and scrubbed of secrets."""
     return render_snapshot(server_snapshot, pytestconfig.stash[stash.REDACTOR])
+
+
+# Latency: each observed once per run, shared by the checks that judge it.
+@pytest.fixture(scope="session")
+def latency(preflight: PreflightRun, redis_client: redis.Redis) -> LatencySample:
+    settings = preflight.settings
+    return sample_latency(redis_client, settings.latency_samples, settings.latency_window)
+
+
+@pytest.fixture(scope="session")
+def slow_commands(preflight: PreflightRun, redis_client: redis.Redis) -> SlowLog:
+    return read_slowlog(redis_client, preflight.target)
+
+
+@pytest.fixture(scope="session")
+def latency_events(preflight: PreflightRun, redis_client: redis.Redis) -> LatencyEvents:
+    return read_latency_events(redis_client, preflight.target)
+
+
+@pytest.fixture
+def latency_histogram_shown(
+    preflight: PreflightRun, latency: LatencySample, extras: list[dict[str, str | None]]
+) -> None:
+    """The PING burst as an inline SVG histogram in the check's row of report.html."""
+    extras.append(pytest_html.extras.html(latency_histogram(latency, preflight.budgets)))
+
+
+@pytest.fixture
+def slow_commands_shown(
+    preflight: PreflightRun, slow_commands: SlowLog, extras: list[dict[str, str | None]]
+) -> None:
+    """SLOWLOG's entries, secrets masked and escaped, as a table in the check's row of report.html."""
+    if slow_commands.refused is None:
+        table = slow_command_table(slow_commands, preflight.budgets.slowlog_threshold_ms)
+        extras.append(pytest_html.extras.html(table))

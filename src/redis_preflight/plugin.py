@@ -52,6 +52,13 @@ OPTIONS = (
     Option("--plaintext-port", "plaintext_port", int, "port probed for plaintext beside TLS (6379; 0: off)"),
     Option("--targets-file", "targets_file", str, "file of Redis URLs, one per line (# comments)"),
     Option("--min-replicas", "min_replicas", int, "replicas each primary needs (default 1 in production)"),
+    Option("--latency-samples", "latency_samples", int, "PINGs in the latency burst (default 100)"),
+    Option("--latency-window", "latency_window", float, "seconds the burst may take (default 2)"),
+    Option("--latency-p50-ms", "latency_p50_ms", float, "p50 budget in ms (default: the profile's)"),
+    Option("--latency-p99-ms", "latency_p99_ms", float, "p99 budget in ms (default: the profile's)"),
+    Option(
+        "--slowlog-threshold-ms", "slowlog_threshold_ms", float, "slow-command threshold in ms (default 10)"
+    ),
     # the application's health endpoint
     Option("--health-url", "health_url", str, "the application's health endpoint (http:// or https://)"),
     Option("--health-ca-file", "health_ca_file", str, "CA bundle (PEM) for the health endpoint's TLS"),
@@ -181,6 +188,12 @@ def _area_rank(item: pytest.Item) -> int:
     return AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if stash.RUN in item.config.stash:
+        fixtures.skip_if_stopped_answering(item, stash.run(item.config))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -190,6 +203,8 @@ def pytest_runtest_makereport(
     if stash.RUN not in config.stash:
         return report
     run = stash.run_of(item)
+    if call.excinfo is not None:
+        run.notice(item.name, call.excinfo.value)
     if is_result(report) and not any(name == "outcome" for name, _ in item.user_properties):
         result = describe(item, call, report, run.target, run.profile)
         properties = [

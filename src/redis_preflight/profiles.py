@@ -27,6 +27,8 @@ class Budgets:
     latency_p99_ms: float
     # The health endpoint's whole answer: it asks Redis (and RabbitMQ) itself, over its network.
     health_ms: float
+    # Redis's own slowlog-log-slower-than default (10 ms): a command that slow blocks every client.
+    slowlog_threshold_ms: float = 10.0
 
 
 # The seed document's table: local under 1 ms, remote 10 to 50 ms.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,10 @@ class ReportWriter:
         for path in self.outputs:
             if self.redactor.scrub_file(path):
                 print(f"redis-preflight: redacted a secret found in {path}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = f"redis-preflight report: {self.summary.target}"
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
@@ -12,6 +12,7 @@ import redis
 
 from redis_preflight.client import open_client, tls_context
 from redis_preflight.ephemeral import start_ephemeral
+from redis_preflight.errors import Diagnosis, stopped_answering
 from redis_preflight.fleet import given_urls, parse_all
 from redis_preflight.health_endpoint import HealthEndpoint, HealthUrlError, parse_health_url
 from redis_preflight.probes.cluster import ClusterTopology, discover
@@ -55,6 +56,17 @@ class cached_property(Generic[T]):  # noqa: N801 - a drop-in for functools.cache
         return value
 
 
+@dataclass(frozen=True)
+class StoppedAnswering:
+    """The check at which the server stopped answering mid-run, and why."""
+
+    check: str
+    diagnosis: Diagnosis
+
+    def __str__(self) -> str:
+        return f"server stopped answering at {self.check} ({self.diagnosis.fault.value}): see that check"
+
+
 @dataclass
 class PreflightRun:
     """What every check of a run shares; the server is probed once, on first need."""
@@ -68,6 +80,7 @@ class PreflightRun:
     sentinel: PrimaryLookup | None = None
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
+    stopped: StoppedAnswering | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if self.settings.profile is not None:
@@ -77,7 +90,9 @@ class PreflightRun:
 
     @property
     def budgets(self) -> Budgets:
-        return BUDGETS[self.profile]
+        """The profile's budgets, with any the settings override."""
+        given = {f.name: getattr(self.settings, f.name, None) for f in fields(Budgets)}
+        return replace(BUDGETS[self.profile], **{k: v for k, v in given.items() if v is not None})
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -121,10 +136,18 @@ class PreflightRun:
             "socket timeout": f"{self.settings.socket_timeout:g} s",
             "latency p50 budget": f"{self.budgets.latency_p50_ms:g} ms",
             "latency p99 budget": f"{self.budgets.latency_p99_ms:g} ms",
+            "latency burst": f"{self.settings.latency_samples} PINGs in at most "
+            f"{self.settings.latency_window:g} s",
+            "slowlog threshold": f"{self.budgets.slowlog_threshold_ms:g} ms",
             **({"health budget": f"{self.health_budget_ms:g} ms"} if self.health else {}),
             "min replicas per primary": str(self.min_replicas),
             "max save age": f"{self.settings.max_save_age:g} h",
         }
+
+    def notice(self, check: str, error: BaseException) -> None:
+        """Remember the first check at which the server stopped answering, so later ones skip at once."""
+        if self.stopped is None and (diagnosis := stopped_answering(error, self.target)) is not None:
+            self.stopped = StoppedAnswering(check, diagnosis)
 
     def close(self) -> None:
         if "client" in self.__dict__:

@@ -79,6 +79,12 @@ class PreflightSettings(BaseSettings):
         if key is not None and info.data.get("tls_cert_file") is None:
             raise ValueError("a client key needs its certificate: give --tls-cert-file too")
         return key
+    # Latency: the PING burst, and overrides of the profile's budgets (None: the profile's).
+    latency_samples: int = Field(default=100, ge=1, le=10_000)
+    latency_window: float = Field(default=2.0, gt=0, le=60)
+    latency_p50_ms: float | None = Field(default=None, gt=0)
+    latency_p99_ms: float | None = Field(default=None, gt=0)
+    slowlog_threshold_ms: float | None = Field(default=None, ge=0)
 
     # The application's health endpoint (HEALTH_URL may carry a token: a secret like REDIS_URL).
     health_url: SecretStr | None = _env("HEALTH_URL")
@@ -130,6 +136,11 @@ CLI_NAMES = {
     "plaintext_port": "--plaintext-port",
     "targets_file": "--targets-file",
     "min_replicas": "--min-replicas",
+    "latency_samples": "--latency-samples",
+    "latency_window": "--latency-window",
+    "latency_p50_ms": "--latency-p50-ms",
+    "latency_p99_ms": "--latency-p99-ms",
+    "slowlog_threshold_ms": "--slowlog-threshold-ms",
     "health_url": "--health-url",
     "health_ca_file": "--health-ca-file",
     "expect_version": "--expect-version",

@@ -51,10 +51,10 @@ def handshake(
 ) -> tuple[ssl.SSLSocket, TlsSession]:
     """TLS over an open connection with the run's own context, timed.
 
-    Bounded by the connect timeout, as the rest of the connection set-up.
+    Bounded by the socket timeout, as redis-py bounds it (the connect timeout covers TCP only).
     """
     context = tls_context(settings)  # loading the trust store is not part of the handshake
-    sock.settimeout(settings.connect_timeout)
+    sock.settimeout(settings.socket_timeout)
     started = time.perf_counter()
     tls = context.wrap_socket(sock, server_hostname=target.host)
     elapsed_ms = (time.perf_counter() - started) * 1000
@@ -240,4 +240,7 @@ def _mentions(error: Exception, *words: str) -> bool:
 
 
 def _connect(target: Target, settings: PreflightSettings) -> socket.socket:
-    return socket.create_connection((target.host, target.port), timeout=settings.connect_timeout)
+    """As redis-py does: the TCP connect under the connect timeout, all after under the socket's."""
+    sock = socket.create_connection((target.host, target.port), timeout=settings.connect_timeout)
+    sock.settimeout(settings.socket_timeout)
+    return sock

@@ -1,0 +1,122 @@
+"""Real misbehaving peers on loopback: each fault a person meets when Redis is not really ready."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+import trustme
+
+from redis_preflight.local_server import LocalRedis, free_port
+
+
+@contextmanager
+def tarpit() -> Iterator[int]:
+    """Accepts TCP (the kernel completes the handshake) and never says a word."""
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as server:
+        yield server.getsockname()[1]
+
+
+@contextmanager
+def blackhole() -> Iterator[int]:
+    """A port whose accept queue is full: Linux drops further SYNs, so connects time out."""
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as server:
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            yield port
+
+
+@contextmanager
+def hang_up_peer() -> Iterator[int]:
+    """Accepts each connection and closes it at once."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                peer, _ = server.accept()
+            except OSError:
+                return
+            peer.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+@contextmanager
+def http_server() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def tls_redis(factory: Callable[..., LocalRedis], directory: Path) -> int:
+    """A redis-server speaking only TLS, with a certificate from a throwaway CA; returns its port."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert.private_key_and_cert_chain_pem.write_to_path(directory / "server.pem")
+    ca.cert_pem.write_to_path(directory / "ca.pem")
+    port = free_port()
+    pem = directory / "server.pem"
+    factory(
+        "port 0",
+        f"tls-port {port}",
+        f'tls-cert-file "{pem}"',
+        f'tls-key-file "{pem}"',
+        f'tls-ca-cert-file "{directory / "ca.pem"}"',
+        "tls-auth-clients no",
+        wait_port=port,
+    )
+    return port
+
+
+def loading_redis(directory: Path) -> LocalRedis:
+    """A redis-server still loading its dataset: a 30 000-key RDB read at 1 ms per key.
+
+    key-load-delay (Redis 7) slows the load; loading-process-events-interval-bytes makes the
+    server answer clients (with -LOADING) every KB instead of every 2 MB.
+    """
+    seeder = LocalRedis(directory, ["enable-debug-command yes"]).start()
+    client = redis.Redis(port=seeder.port)
+    client.execute_command("DEBUG", "POPULATE", 30000)
+    client.save()
+    client.close()
+    seeder.stop()
+    slow_load = ["key-load-delay 1000", "loading-process-events-interval-bytes 1024"]
+    return LocalRedis(directory, slow_load).start()
+
+
+@contextmanager
+def on_first(server: LocalRedis, command: str, action: Callable[[], None]) -> Iterator[None]:
+    """Run `action` the moment the server executes `command` (seen via MONITOR): a fault mid-run."""
+    monitor = redis.Redis(port=server.port).monitor()
+    ready = threading.Event()
+
+    def watch() -> None:
+        with monitor as feed:
+            ready.set()
+            try:
+                for seen in feed.listen():
+                    if seen["command"].split()[0].upper() == command:
+                        action()
+                        return
+            except redis.ConnectionError:
+                return
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    ready.wait(5)
+    yield
+    thread.join(timeout=0.1)
