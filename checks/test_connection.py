@@ -34,18 +34,26 @@ def test_tcp_connect(reachability, finding):
     finding.observed(f"connected to {reachability.tcp.peer} in {reachability.tcp.elapsed_ms:.2f} ms")
 
 
+# A failure after the TCP connect that another check reports.
+REPORTED_BY = {
+    "tls": "the TLS handshake failed: see test_tls_handshake",
+    "auth": "authentication failed: see test_authenticated",
+    "select": "the server answered, but SELECT failed: see test_db_selectable",
+}
+
+
 @pytest.mark.severity("blocking")
 def test_ping(reachability, finding):
     skip_if_failed_before(reachability, ("dns", "connect"))
-    if reachability.failed_stage == "select":
-        pytest.skip("the server answered, but SELECT failed: see test_db_selectable")
+    if reachability.failed_stage in REPORTED_BY:
+        pytest.skip(REPORTED_BY[reachability.failed_stage])
     assert reachability.ok, str(reachability.failure)
     finding.observed(f"PONG in {reachability.handshake.elapsed_ms:.2f} ms")
 
 
 @pytest.mark.severity("blocking")
 def test_db_selectable(preflight, reachability, finding):
-    skip_if_failed_before(reachability, ("dns", "connect", "tls", "command"))
+    skip_if_failed_before(reachability, ("dns", "connect", "tls", "auth", "command"))
     assert reachability.ok, str(reachability.failure)
     finding.observed(f"db {preflight.target.db} selected")
 
@@ -79,3 +87,25 @@ def test_write_round_trip(preflight, redis_client, finding):
     trip = write_round_trip(redis_client, key_served_here(preflight.cluster, "preflight:probe:"))
     assert trip.matched, f"SET then GET of {trip.key} returned another value: is this a proxy?"
     finding.observed(f"SET/GET/DEL {trip.key} in {trip.elapsed_ms:.2f} ms (30 s TTL)")
+
+
+@pytest.mark.severity("advisory")
+def test_setup_time(preflight, reachability, finding):
+    """TCP connect, TLS handshake and AUTH, each timed: what every new connection costs."""
+    skip_if_failed_before(reachability, ("dns", "connect", "tls", "auth"))
+    stages = reachability.setup_ms()
+    shown = ", ".join(f"{name} {ms:.2f} ms" for name, ms in stages.items())
+    shown += f"; total {sum(stages.values()):.2f} ms"
+    # As in redis-py: the connect timeout bounds TCP, the socket timeout the TLS handshake and AUTH.
+    settings = preflight.settings
+    timeouts = {name: settings.socket_timeout for name in stages} | {"TCP": settings.connect_timeout}
+    near = [
+        f"{name} over half its {timeouts[name]:g} s timeout"
+        for name, ms in stages.items()
+        if ms > timeouts[name] * 1000 / 2
+    ]
+    assert not near, (
+        f"connection set-up near its timeouts: {', '.join(near)} ({shown}); a slower moment will "
+        "time out: find the slow stage (network, TLS, AUTH) or raise --connect-timeout/--socket-timeout"
+    )
+    finding.observed(shown)

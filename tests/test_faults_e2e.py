@@ -107,8 +107,8 @@ def test_plaintext_to_a_tls_port(run_preflight, every_check, tls_port):
 
 def test_tls_to_a_plaintext_port(run_preflight, every_check, plain_redis):
     outcome, elapsed = run_timed(run_preflight, f"rediss://127.0.0.1:{plain_redis.port}/0")
-    assert_unreachable(outcome, "test_ping", Fault.TLS_TO_PLAINTEXT)
-    assert "use redis://" in outcome.check("test_ping")["message"]
+    assert_unreachable(outcome, "test_tls_handshake", Fault.TLS_TO_PLAINTEXT)
+    assert "use redis:// instead of rediss://" in outcome.check("test_tls_handshake")["message"]
     assert_complete(outcome, every_check, elapsed)
 
 

@@ -61,7 +61,7 @@ def test_only_and_skip_select_areas(run_preflight, plain_redis):
     assert {c["area"] for c in only.summary["checks"]} == {"connection"}
     skipped = run_preflight("--redis-url", plain_redis.url, "--skip", "connection,health", "--skip", "server")
     areas = {c["area"] for c in skipped.summary["checks"]}
-    assert areas == {"latency", "keys", "cluster"}
+    assert areas == {"auth", "tls", "latency", "keys", "cluster"}
 
 
 def test_unknown_area_is_a_usage_error(run_preflight, plain_redis):

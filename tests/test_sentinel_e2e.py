@@ -103,6 +103,6 @@ def test_sentinel_url_password_never_shown(run_preflight, sentinels):
     url = sentinels.url.replace("redis+sentinel://", "redis+sentinel://app:s3cret-Pw@")
     outcome = run_preflight("--redis-url", url, "-v")
     assert outcome.returncode == 1  # the primary has no such user
-    assert outcome.check("test_ping")["message"].startswith("WRONGPASS at")
+    assert outcome.check("test_authenticated")["message"].startswith("WRONGPASS at")
     assert "s3cret-Pw" not in outcome.outputs()
     assert outcome.summary["target"] == url.replace("s3cret-Pw", "***")

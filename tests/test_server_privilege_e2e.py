@@ -110,11 +110,19 @@ def test_readme_acl_user_runs_the_whole_suite(run_preflight, least_privilege):
     for name in skipped_for_privilege:
         assert restricted[name]["outcome"] == "skipped"
         assert admin[name]["outcome"] == "passed"
-    for name in restricted.keys() - skipped_for_privilege:
+    # The auth area judges the credentials given: the admin run has none, the restricted one has.
+    compared = {name for name, check in restricted.items() if check["area"] != "auth"}
+    for name in compared - skipped_for_privilege:
         assert restricted[name]["outcome"] == admin[name]["outcome"], (restricted[name], admin[name])
-    # What fails for the admin too comes from the test server itself: a 7.0 binary, started seconds ago.
+    # What fails comes from the test server itself: a 7.0 binary started seconds ago, plaintext
+    # (remote profile), and its default user left open beside 'preflight'.
     failing = {name for name, check in restricted.items() if check["outcome"] == "failed"}
-    assert failing <= {"test_version_supported", "test_recent_restart"}
+    assert failing <= {
+        "test_version_supported",
+        "test_recent_restart",
+        "test_tls_required",
+        "test_anonymous_refused",
+    }
     assert "read from INFO (CONFIG GET not available)" in restricted["test_persistence_enabled"]["message"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -32,8 +34,42 @@ def client_options(target: Target, settings: PreflightSettings) -> dict[str, Any
         return options
     options.update(host=target.host, port=target.port)
     if target.tls:
-        options.update(ssl=True, ssl_cert_reqs="required", ssl_check_hostname=True)
+        options.update(tls_options(settings))
     return options
+
+
+def tls_options(settings: PreflightSettings) -> dict[str, Any]:
+    """redis-py's ssl_* arguments; `tls_context` builds the very same context for the probes."""
+    return {
+        "ssl": True,
+        "ssl_cert_reqs": "none" if settings.tls_insecure else "required",
+        "ssl_check_hostname": not settings.tls_insecure,
+        "ssl_ca_certs": _path(settings.tls_ca_file),
+        "ssl_certfile": _path(settings.tls_cert_file),
+        "ssl_keyfile": _path(settings.tls_key_file),
+    }
+
+
+def tls_context(settings: PreflightSettings, *, verify: bool | None = None) -> ssl.SSLContext:
+    """The context redis-py's SSLConnection builds from `tls_options`, step for step.
+
+    The system store stays loaded beside --tls-ca-file, as in redis-py. `verify` overrides
+    --tls-insecure (to learn what a verified handshake would have said).
+    """
+    context = ssl.create_default_context()
+    insecure = settings.tls_insecure if verify is None else not verify
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if settings.tls_cert_file is not None:
+        context.load_cert_chain(settings.tls_cert_file, _path(settings.tls_key_file))
+    if settings.tls_ca_file is not None:
+        context.load_verify_locations(cafile=settings.tls_ca_file)
+    return context
+
+
+def _path(path: Path | None) -> str | None:
+    return None if path is None else str(path)
 
 
 def open_client(target: Target, settings: PreflightSettings, **overrides: Any) -> redis.Redis:

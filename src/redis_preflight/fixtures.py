@@ -12,9 +12,10 @@ import redis
 from redis_preflight import stash
 from redis_preflight.census import Census, PatternCensus
 from redis_preflight.client import open_client
-from redis_preflight.errors import Fault
+from redis_preflight.errors import CERTIFICATE_FAULTS, Diagnosis, Fault
 from redis_preflight.findings import Finding
 from redis_preflight.pictures import latency_histogram, slow_command_table
+from redis_preflight.probes import auth, tls
 from redis_preflight.probes.cluster import (
     ClusterClientView,
     ClusterTopology,
@@ -77,6 +78,54 @@ def server_identity(server_snapshot: ServerSnapshot) -> ServerIdentity:
 def finding(request: pytest.FixtureRequest) -> Finding:
     """Lets a check say what it observed, shown when it passes."""
     return Finding(request.node)
+
+
+def skip_if_forbidden(failure: Diagnosis | None) -> None:
+    """A probe that caught NOPERM: its checks are skipped naming the command, as forbidden.py does."""
+    if failure is not None and failure.fault is Fault.NOPERM:
+        pytest.skip(str(failure))
+
+
+# --- authentication and TLS ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tls_session(preflight: PreflightRun, reachability: Reachability) -> tls.TlsSession:
+    """The walk's TLS session; where the handshake rejected the certificate, the one presented."""
+    if not preflight.target.tls:
+        pytest.skip("plaintext target (redis://): no TLS to check")
+    if reachability.tls is not None:
+        return reachability.tls
+    if reachability.failure is None or reachability.failure.fault not in CERTIFICATE_FAULTS:
+        pytest.skip(f"no TLS session: {reachability.failure}")
+    return tls.presented(preflight.target, preflight.settings)
+
+
+@pytest.fixture(scope="session")
+def tls_verification(preflight: PreflightRun) -> Diagnosis | None:
+    """Under --tls-insecure, what a verified handshake says (None: it succeeds); else None."""
+    if not preflight.settings.tls_insecure:
+        return None
+    return tls.verification(preflight.target, preflight.settings)
+
+
+@pytest.fixture(scope="session")
+def plaintext_port(preflight: PreflightRun, reachability: Reachability) -> tls.PlaintextPort:
+    """Whether the host also answers plaintext Redis on --plaintext-port."""
+    target, port = preflight.target, preflight.settings.plaintext_port
+    if not target.tls:
+        pytest.skip("plaintext target (redis://): see test_tls_required")
+    if port == 0 or port == target.port:
+        pytest.skip(f"no plaintext probe: --plaintext-port is {port} (0 disables it)")
+    if reachability.stopped_before("tls"):
+        pytest.skip(f"target unreachable: {reachability.failure}")
+    return tls.plaintext_beside(target, preflight.settings)
+
+
+@pytest.fixture(scope="session")
+def privileges(preflight: PreflightRun, redis_client: redis.Redis) -> auth.Privileges:
+    """The connected user's rules and rights (ACL GETUSER, ACL DRYRUN): one probe for every area."""
+    return auth.privileges(redis_client, preflight.target.username or "default")
 
 
 # --- The application's health endpoint ----------------------------------------------------------
@@ -163,7 +212,9 @@ def cluster_node(request: pytest.FixtureRequest, cluster_reach: dict[str, NodeRe
 
 @pytest.fixture(scope="session")
 def cluster_client(preflight: PreflightRun, cluster: ClusterTopology) -> ClusterClientView:
-    return bootstrap(preflight.target, preflight.settings)
+    view = bootstrap(preflight.target, preflight.settings)
+    skip_if_forbidden(view.failure)
+    return view
 
 
 @pytest.fixture(scope="session")

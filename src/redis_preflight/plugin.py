@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import pytest
 
-from redis_preflight import fixtures, stash
+from redis_preflight import fixtures, forbidden, stash
 from redis_preflight.contract import ContractError
 from redis_preflight.findings import AREAS, area_of, describe, is_result
 from redis_preflight.fleet import index_of, parametrize
@@ -44,6 +44,13 @@ OPTIONS = (
     Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
     Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
     Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
+    # TLS and authentication
+    Option("--tls-ca-file", "tls_ca_file", str, "CA bundle (PEM) to verify the server (default: system)"),
+    Option("--tls-cert-file", "tls_cert_file", str, "client certificate (PEM) for servers that require one"),
+    Option("--tls-key-file", "tls_key_file", str, "the client certificate's private key (PEM)"),
+    Option("--tls-min-days", "tls_min_days", int, "days of certificate validity left before advising (30)"),
+    Option("--tls-insecure", "tls_insecure", FLAG, "skip certificate verification (troubleshooting only)"),
+    Option("--plaintext-port", "plaintext_port", int, "port probed for plaintext beside TLS (6379; 0: off)"),
     Option("--targets-file", "targets_file", str, "file of Redis URLs, one per line (# comments)"),
     Option("--min-replicas", "min_replicas", int, "replicas each primary needs (default 1 in production)"),
     Option("--latency-samples", "latency_samples", int, "PINGs in the latency burst (default 100)"),
@@ -119,6 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("timeout", None) is None and not config.getini("timeout"):
         config.option.timeout = BACKSTOP_TIMEOUT_S
     config.pluginmanager.register(fixtures, "redis_preflight.fixtures")
+    config.pluginmanager.register(forbidden, "redis_preflight.forbidden")
     writer = ReportWriter(
         summary,
         config.stash[stash.REDACTOR],

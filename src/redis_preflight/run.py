@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any, Generic, TypeVar, overload
 import redis
 
 from redis_preflight.census import Bounds
-from redis_preflight.client import open_client
+from redis_preflight.client import open_client, tls_context
 from redis_preflight.contract import Contract, load_contract
 from redis_preflight.ephemeral import start_ephemeral
 from redis_preflight.errors import Diagnosis, stopped_answering
@@ -111,8 +112,11 @@ class PreflightRun:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """What no report may contain: the Redis password, the health URL's credentials."""
-        return self.target.secrets + (self.health.secrets if self.health else ())
+        """What no report may contain: the Redis password, the health URL's credentials, and the
+        client key's path."""
+        key = self.settings.tls_key_file
+        client_key = (str(key), str(key.resolve())) if key else ()
+        return (*self.target.secrets, *(self.health.secrets if self.health else ()), *client_key)
 
     @property
     def health_budget_ms(self) -> float:
@@ -127,7 +131,7 @@ class PreflightRun:
         if self.sentinel is not None and self.sentinel.failure is not None:
             # No primary address: the service name did not resolve, as a host name might not.
             return Reachability(failure=self.sentinel.failure, failed_stage="dns")
-        return reach(self.target, self.client, self.settings.connect_timeout)
+        return reach(self.target, self.client, self.settings)
 
     @cached_property
     def cluster(self) -> ClusterTopology:
@@ -191,6 +195,8 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
         return (run,)
     # HEALTH_URL is one application's: in a fleet it goes with the first target only.
     targets = parse_all(given)
+    if any(target.tls for target in targets):
+        _load_tls_files(settings)
     return tuple(_run_for(settings, target, health if n == 0 else None) for n, target in enumerate(targets))
 
 
@@ -202,6 +208,17 @@ def _run_for(settings: PreflightSettings, target: Target, health: HealthEndpoint
         return PreflightRun(settings, target, health=health, sentinel=lookup)
     host, port = lookup.primary
     return PreflightRun(settings, replace(target, host=host, port=port), health=health, sentinel=lookup)
+
+
+def _load_tls_files(settings: PreflightSettings) -> None:
+    """A CA bundle or key pair that does not load is a usage error, before any traffic."""
+    try:
+        tls_context(settings)
+    except (ssl.SSLError, OSError) as e:
+        raise SettingsError(
+            f"the TLS files do not load ({e}): --tls-ca-file must hold PEM certificates, "
+            "--tls-cert-file and --tls-key-file a matching PEM certificate and key"
+        ) from None
 
 
 NO_HEALTH_URL = (

@@ -7,7 +7,15 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, FilePath, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from redis_preflight.contract import KeyPolicy
@@ -58,6 +66,21 @@ class PreflightSettings(BaseSettings):
     def redis_urls(self) -> list[str]:
         """Every URL given by --redis-url / REDIS_URL (several are separated by whitespace)."""
         return self.redis_url.get_secret_value().split() if self.redis_url else []
+
+    # TLS and authentication (rediss:// targets; the plaintext probe beside a TLS port).
+    tls_ca_file: FilePath | None = None
+    tls_cert_file: FilePath | None = None
+    tls_key_file: FilePath | None = None
+    tls_min_days: int = Field(default=30, ge=0, le=3650)
+    tls_insecure: bool = False
+    plaintext_port: int = Field(default=6379, ge=0, le=65535)
+
+    @field_validator("tls_key_file")
+    @classmethod
+    def _key_needs_certificate(cls, key: Path | None, info: ValidationInfo) -> Path | None:
+        if key is not None and info.data.get("tls_cert_file") is None:
+            raise ValueError("a client key needs its certificate: give --tls-cert-file too")
+        return key
 
     # Latency: the PING burst, and overrides of the profile's budgets (None: the profile's).
     latency_samples: int = Field(default=100, ge=1, le=10_000)
@@ -125,6 +148,12 @@ CLI_NAMES = {
     "strict": "--strict",
     "allow_write": "--allow-write",
     "report_dir": "--report-dir",
+    "tls_ca_file": "--tls-ca-file",
+    "tls_cert_file": "--tls-cert-file",
+    "tls_key_file": "--tls-key-file",
+    "tls_min_days": "--tls-min-days",
+    "tls_insecure": "--tls-insecure",
+    "plaintext_port": "--plaintext-port",
     "targets_file": "--targets-file",
     "min_replicas": "--min-replicas",
     "latency_samples": "--latency-samples",
@@ -149,6 +178,8 @@ CLI_NAMES = {
     "contract": "--contract",
     "key_policies": "--key-policies",
 }
+# Never shown, not even in a usage error: URLs carry passwords, and the key path leads to the key.
+SECRET_FIELDS = ("tls_key_file",)
 
 
 def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettings:
@@ -159,7 +190,8 @@ def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettin
     except ValidationError as e:
         error = e.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else "?"
-        shown = "***" if "url" in field.lower() else repr(error.get("input"))
+        name = field.lower().removeprefix("preflight_")
+        shown = "***" if "url" in name or name in SECRET_FIELDS else repr(error.get("input"))
         where = _source(field, given, env_file)
         raise SettingsError(f"invalid {field} {shown} from {where}: {error['msg']}") from None
 

@@ -178,7 +178,7 @@ def _reach_node(node: ClusterNode, target: Target, settings: PreflightSettings) 
     at = node_target(target, node.address)
     client = open_client(at, settings)
     try:
-        reachability = reach(at, client, settings.connect_timeout)
+        reachability = reach(at, client, settings)
     finally:
         client.close()
     failure = reachability.failure

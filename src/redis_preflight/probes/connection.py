@@ -7,12 +7,16 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from redis_preflight.errors import Diagnosis, Fault, classify
+from redis_preflight.errors import AUTH_FAULTS, TLS_FAULTS, Diagnosis, Fault, classify
+from redis_preflight.probes.auth import Authentication, authenticate
+from redis_preflight.probes.tls import TlsSession, explain, handshake
+from redis_preflight.settings import PreflightSettings
 from redis_preflight.target import Target
 
 
@@ -36,12 +40,18 @@ class Handshake:
     elapsed_ms: float
 
 
+# The walk's stages, in order; "select" is the db index, checked with the PING.
+STAGES = ("dns", "connect", "tls", "auth", "command", "select")
+
+
 @dataclass(frozen=True)
 class Reachability:
-    """How far the verifier got towards the server, and why it stopped if it did."""
+    """How far the verifier got towards the server, each stage timed, and why it stopped if it did."""
 
     resolution: Resolution | None = None
     tcp: TcpConnect | None = None
+    tls: TlsSession | None = None
+    auth: Authentication | None = None
     handshake: Handshake | None = None
     failure: Diagnosis | None = None
     failed_stage: str | None = None
@@ -49,6 +59,16 @@ class Reachability:
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    def stopped_before(self, stage: str) -> bool:
+        """Did the walk fail at a stage before `stage`, so that `stage` cannot be judged?"""
+        return self.failed_stage is not None and STAGES.index(self.failed_stage) < STAGES.index(stage)
+
+    def setup_ms(self) -> dict[str, float]:
+        """Connection set-up time per stage: TCP, TLS (rediss:// only) and AUTH."""
+        first_reply = "AUTH" if self.auth is None or self.auth.user else "first PING (no AUTH)"
+        stages = {"TCP": self.tcp, "TLS": self.tls, first_reply: self.auth}
+        return {name: stage.elapsed_ms for name, stage in stages.items() if stage is not None}
 
 
 def resolve(target: Target, timeout: float) -> Resolution:
@@ -70,18 +90,23 @@ def lookup(host: str, port: int, timeout: float) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def tcp_connect(target: Target, timeout: float) -> TcpConnect:
-    """Open and close one TCP (or unix) connection, timed."""
+def tcp_connect(target: Target, timeout: float) -> tuple[socket.socket, TcpConnect]:
+    """Open one TCP (or unix) connection, timed; the caller closes it."""
     started = time.perf_counter()
     if target.is_unix:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
             sock.connect(target.socket_path)
+        except OSError:
+            sock.close()
+            raise
+        peer = target.socket_path
     else:
-        with socket.create_connection((target.host, target.port), timeout=timeout) as sock:
-            target_peer = sock.getpeername()
-    peer = target.socket_path if target.is_unix else f"{target_peer[0]}:{target_peer[1]}"
-    return TcpConnect(peer, (time.perf_counter() - started) * 1000)
+        sock = socket.create_connection((target.host, target.port), timeout=timeout)
+        host, port = sock.getpeername()[:2]
+        peer = f"{host}:{port}"
+    return sock, TcpConnect(peer, (time.perf_counter() - started) * 1000)
 
 
 def ping(client: redis.Redis) -> Handshake:
@@ -91,24 +116,45 @@ def ping(client: redis.Redis) -> Handshake:
     return Handshake(pong, (time.perf_counter() - started) * 1000)
 
 
-def reach(target: Target, client: redis.Redis, connect_timeout: float) -> Reachability:
-    """Walk the stages in order and stop at the first failure, classified."""
-    resolution = tcp = None
+def reach(target: Target, client: redis.Redis, settings: PreflightSettings) -> Reachability:
+    """Walk the stages in order, each timed, and stop at the first failure, classified.
+
+    TCP, TLS and AUTH run on one connection of the walk's own, so each is timed apart; then
+    the run's client does it all again and PINGs.
+    """
+    found: dict[str, Any] = {}
     stage = "dns"
     try:
         if not target.is_unix:
-            resolution = resolve(target, connect_timeout)
+            found["resolution"] = resolve(target, settings.connect_timeout)
         stage = "connect"
-        tcp = tcp_connect(target, connect_timeout)
-        stage = "tls" if target.tls else "command"
-        handshake = ping(client)
+        with ExitStack() as opened:
+            sock, found["tcp"] = tcp_connect(target, settings.connect_timeout)
+            opened.enter_context(sock)
+            if target.tls:
+                stage = "tls"
+                sock, found["tls"] = handshake(sock, target, settings)
+                opened.enter_context(sock)
+            stage = "auth"
+            found["auth"] = authenticate(sock, target, settings)
+        stage = "command"
+        found["handshake"] = ping(client)
     except (OSError, redis.RedisError) as e:
-        # A TLS handshake timeout reads like a read timeout unless we know the stage.
-        diagnosis = classify(e, target, stage=stage)
-        if diagnosis.fault in (Fault.DB_RANGE, Fault.CLUSTER_DB):
-            stage = "select"
-        return Reachability(resolution, tcp, None, diagnosis, stage)
-    return Reachability(resolution, tcp, handshake)
+        diagnosis = classify(explain(e, target, settings, stage), target, stage=stage)
+        return Reachability(**found, failure=diagnosis, failed_stage=_stage_of(diagnosis, target, stage))
+    return Reachability(**found)
+
+
+def _stage_of(diagnosis: Diagnosis, target: Target, stage: str) -> str:
+    """The stage whose check reports a failure: a missing client certificate shows at AUTH,
+    a wrong password only when the client PINGs, but each belongs to its own stage."""
+    if stage in ("dns", "connect", "tls"):
+        return stage
+    if diagnosis.fault in AUTH_FAULTS:
+        return "auth"
+    if diagnosis.fault in (Fault.DB_RANGE, Fault.CLUSTER_DB):
+        return "select"
+    return "tls" if target.tls and diagnosis.fault in TLS_FAULTS else "command"
 
 
 # What INFO says on managed services that reveal themselves (os or version lines).

@@ -12,6 +12,7 @@ from itertools import chain, repeat
 from typing import Any
 
 import hiredis
+from redis._parsers.base import BaseParser
 from redis.connection import Connection
 from redis.exceptions import ConnectionError, ResponseError
 
@@ -55,7 +56,11 @@ class RespPipe:
         if connection._sock is None:
             raise ConnectionError("the census connection is not connected")
         self._sock: socket.socket = connection._sock
-        self._reader: hiredis.Reader = hiredis.Reader(replyError=ResponseError, notEnoughData=_INCOMPLETE)
+        # redis-py's own mapping of error replies to its exceptions (NOPERM: NoPermissionError, ...):
+        # a census error is the exception a redis-py call would raise, and is classified the same.
+        self._reader: hiredis.Reader = hiredis.Reader(
+            replyError=BaseParser.parse_error, notEnoughData=_INCOMPLETE
+        )
         self._ready: list[Any] = []  # replies parsed and not yet taken
 
     def send(self, payload: bytes) -> None:

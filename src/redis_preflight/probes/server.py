@@ -96,6 +96,9 @@ def anonymous_access(target: Target, settings: PreflightSettings) -> AnonymousAc
         client.ping()
     except redis.AuthenticationError:
         return AnonymousAccess(False, "a PING without credentials got NOAUTH")
+    except redis.exceptions.NoPermissionError:
+        # Let in but allowed nothing (the default user on, with -@all): refused all the same.
+        return AnonymousAccess(False, "a PING without credentials got NOPERM")
     except (OSError, redis.RedisError) as e:
         return AnonymousAccess(None, f"a PING without credentials failed: {classify(e, target)}")
     finally:

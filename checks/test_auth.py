@@ -1,0 +1,78 @@
+"""Authentication: only who holds the credentials gets in, with no more rights than needed."""
+
+import pytest
+
+from redis_preflight.probes.auth import APP_COMMANDS, DANGEROUS, KEY_PREFIXES
+from redis_preflight.profiles import Profile
+
+pytestmark = pytest.mark.area("auth")
+
+
+@pytest.mark.severity("blocking")
+def test_authenticated(reachability, finding):
+    if reachability.auth is None and reachability.failed_stage != "auth":
+        pytest.skip(f"target unreachable: {reachability.failure}")
+    assert reachability.failed_stage != "auth", str(reachability.failure)
+    auth = reachability.auth
+    if auth.user is None:
+        finding.observed("REDIS_URL has no credentials and the server answered without AUTH")
+    else:
+        finding.observed(f"AUTH as {auth.user!r} in {auth.elapsed_ms:.2f} ms")
+
+
+@pytest.mark.severity("blocking", local="advisory")
+def test_anonymous_refused(preflight, anonymous, finding):
+    """The same probe as the server area's exposure checks: one PING without credentials."""
+    if preflight.target.password is None:
+        pytest.skip("REDIS_URL carries no credentials: see test_auth_required")
+    if anonymous.allowed is None:
+        pytest.skip(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
+    user = preflight.target.username or "default"
+    assert not anonymous.allowed, (
+        f"{anonymous.seen}: REDIS_URL authenticates as {user!r} but the server answers anyone who "
+        "reaches it; turn the default user off (ACL SETUSER default off) or give it a password "
+        "(requirepass)"
+    )
+    finding.observed(f"clients without credentials are refused ({anonymous.seen})")
+
+
+@pytest.mark.severity("advisory", production="blocking")
+def test_auth_required(preflight, reachability, finding):
+    if preflight.target.password is not None:
+        pytest.skip("REDIS_URL carries credentials: test_anonymous_refused checks clients without them")
+    if reachability.auth is None:
+        pytest.skip(f"no anonymous reply to judge: {reachability.failure}")
+    assert preflight.profile is Profile.LOCAL, (
+        f"the server answers clients without credentials ({preflight.profile} profile): anyone who "
+        f"reaches {preflight.target.address} can read and change every key; set requirepass, or "
+        "create ACL users (ACL SETUSER app on >PASSWORD ~* +@all) and ACL SETUSER default off, "
+        "then put the credentials in REDIS_URL"
+    )
+    finding.observed("no credentials and none required: accepted in the local profile only")
+
+
+@pytest.mark.severity("advisory")
+def test_dangerous_commands_disabled(privileges, finding):
+    if privileges.unavailable:
+        pytest.skip(privileges.unavailable)
+    user, rules = privileges.user, f" ({privileges.rules})" if privileges.rules else ""
+    revoke = " ".join(f"-{name.lower().replace(' ', '|')}" for name in privileges.dangerous)
+    assert not privileges.dangerous, (
+        f"dangerous commands left enabled: user {user!r}{rules} may run {', '.join(privileges.dangerous)}; "
+        f"one mistaken call or a leaked password empties or stops the server; revoke them "
+        f"(ACL SETUSER {user} {revoke}, or rename-command NAME \"\" in redis.conf)"
+    )
+    finding.observed(f"user {user!r}{rules} may not run {', '.join(DANGEROUS)}")
+
+
+@pytest.mark.severity("blocking")
+def test_app_commands_allowed(privileges, finding):
+    if privileges.unavailable:
+        pytest.skip(privileges.unavailable)
+    user = privileges.user
+    assert not privileges.denied, (
+        f"user {user!r} may not run {privileges.denied_by_command()}: the application will get "
+        f"NOPERM; grant them (ACL SETUSER {user} {privileges.grant()})"
+    )
+    patterns = ", ".join(f"{prefix}:*" for prefix in KEY_PREFIXES)
+    finding.observed(f"user {user!r} may run {', '.join(APP_COMMANDS)} on {patterns}")

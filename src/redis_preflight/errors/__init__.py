@@ -1,0 +1,44 @@
+"""The one place that turns a low-level failure into a diagnosis a person can act on."""
+
+from redis_preflight.errors.faults import (
+    AUTH_FAULTS,
+    CERTIFICATE_FAULTS,
+    TLS_FAULTS,
+    Diagnosis,
+    Fault,
+    LegacyTls,
+    PlaintextToTls,
+    TlsToPlaintext,
+    UsernameWithoutAcl,
+)
+from redis_preflight.errors.health import (
+    EXPECTED_DOCUMENT,
+    classify_health,
+    classify_health_body,
+    classify_health_status,
+    health_redirect_failure,
+)
+from redis_preflight.errors.replies import STOPPED_ANSWERING, classify, stopped_answering
+from redis_preflight.errors.topology import sentinel_failure, unreachable_node
+
+__all__ = [
+    "AUTH_FAULTS",
+    "CERTIFICATE_FAULTS",
+    "EXPECTED_DOCUMENT",
+    "STOPPED_ANSWERING",
+    "TLS_FAULTS",
+    "Diagnosis",
+    "Fault",
+    "LegacyTls",
+    "PlaintextToTls",
+    "TlsToPlaintext",
+    "UsernameWithoutAcl",
+    "classify",
+    "classify_health",
+    "classify_health_body",
+    "classify_health_status",
+    "health_redirect_failure",
+    "sentinel_failure",
+    "stopped_answering",
+    "unreachable_node",
+]

@@ -1,0 +1,175 @@
+"""Who the verifier is to the server: AUTH on the wire, anonymous access, and the user's rights."""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from io import BufferedIOBase
+from typing import Any
+
+import redis
+
+from redis_preflight.errors import UsernameWithoutAcl
+from redis_preflight.settings import PreflightSettings
+from redis_preflight.target import Target
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """How the walk's own connection was let in, and how long AUTH took."""
+
+    user: str | None  # None: REDIS_URL has no credentials and the server answered anyway
+    elapsed_ms: float
+
+
+def authenticate(sock: socket.socket, target: Target, settings: PreflightSettings) -> Authentication:
+    """AUTH as REDIS_URL says, or a PING when it carries no credentials, timed on its own.
+
+    Sent by hand on the walk's connection (TCP or TLS already up) so that AUTH is timed apart
+    from the connect and the handshake, which a client library does all at once.
+    """
+    sock.settimeout(settings.socket_timeout)
+    with sock.makefile("rwb") as stream:
+        started = time.perf_counter()
+        if target.password is None:
+            _call(stream, "PING")
+            return Authentication(None, (time.perf_counter() - started) * 1000)
+        password = target.password.get_secret_value()
+        try:
+            _call(stream, "AUTH", *([target.username] if target.username else []), password)
+        except redis.ResponseError as e:
+            if target.username and _password_alone_accepted(stream, password):
+                raise UsernameWithoutAcl("the password alone was accepted") from e
+            raise
+        return Authentication(target.username or "default", (time.perf_counter() - started) * 1000)
+
+
+def _password_alone_accepted(stream: BufferedIOBase, password: str) -> bool:
+    try:
+        _call(stream, "AUTH", password)
+    except redis.ResponseError:
+        return False
+    return True
+
+
+def _call(stream: BufferedIOBase, *args: str) -> str:
+    """One RESP command and its one-line reply; an error reply raises with its code kept."""
+    parts = [arg.encode() for arg in args]
+    stream.write(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+    stream.flush()
+    line = stream.readline(4096)
+    if not line:
+        raise redis.ConnectionError("Connection closed by server.")
+    reply = line.decode(errors="replace").rstrip("\r\n")
+    if reply.startswith("-"):
+        raise redis.ResponseError(reply[1:])
+    return reply[1:]
+
+
+# What nobody's application user should be able to run: one call empties or stops the server.
+DANGEROUS = {
+    "FLUSHALL": ("FLUSHALL",),
+    "FLUSHDB": ("FLUSHDB",),
+    "KEYS": ("KEYS", "*"),
+    "CONFIG SET": ("CONFIG", "SET", "maxmemory", "0"),
+    "DEBUG": ("DEBUG", "SLEEP", "0"),
+    "SHUTDOWN": ("SHUTDOWN",),
+}
+# The application's key patterns (seed document) and what it runs on them.
+KEY_PREFIXES = ("user_session", "ws_connections", "goal_state", "blacklist", "rate_limit")
+APP_COMMANDS = {
+    "GET": ("GET", "{key}"),
+    "SET EX": ("SET", "{key}", "1", "EX", "60"),
+    "EXPIRE": ("EXPIRE", "{key}", "60"),
+    "TTL": ("TTL", "{key}"),
+    "INCR": ("INCR", "{key}"),
+    "DEL": ("DEL", "{key}"),
+    "SCAN": ("SCAN", "0", "MATCH", "{prefix}:*", "COUNT", "100"),
+}
+
+
+@dataclass(frozen=True)
+class Privileges:
+    """What the connected user may run, as ACL DRYRUN judges it (nothing is executed)."""
+
+    user: str
+    rules: str | None  # its ACL rules; None where ACL GETUSER is not allowed
+    dangerous: tuple[str, ...]  # dangerous commands it may run
+    denied: tuple[tuple[str, str], ...]  # (command, key pattern) the application needs, refused
+    unavailable: str | None = None  # why the server cannot judge (no ACL DRYRUN before 7.0)
+
+    def denied_by_command(self) -> str:
+        """`SET EX, INCR on user_session:*, blacklist:*; ...`, one clause per set of patterns."""
+        patterns: dict[str, list[str]] = {}
+        for command, pattern in self.denied:
+            patterns.setdefault(command, []).append(pattern)
+        clauses: dict[str, list[str]] = {}
+        for command, where in patterns.items():
+            clauses.setdefault(", ".join(where), []).append(command)
+        return "; ".join(f"{', '.join(commands)} on {where}" for where, commands in clauses.items())
+
+    def grant(self) -> str:
+        """The ACL rules that would allow what was refused: `+set +incr ~blacklist:*`."""
+        commands = dict.fromkeys(f"+{command.split()[0].lower()}" for command, _ in self.denied)
+        patterns = dict.fromkeys(f"~{pattern}" for _, pattern in self.denied)
+        return " ".join([*commands, *patterns])
+
+
+def privileges(client: redis.Redis, user: str) -> Privileges:
+    """The user's rules and a dry run of the dangerous and the needed commands, in one round trip.
+
+    NOPERM for ACL DRYRUN itself is raised: the checks that need it are skipped, naming it.
+    """
+    needed = {
+        (command, f"{prefix}:*"): tuple(a.format(key=f"{prefix}:preflight", prefix=prefix) for a in args)
+        for prefix in KEY_PREFIXES
+        for command, args in APP_COMMANDS.items()
+    }
+    try:
+        allowed = _dry_run(client, user, [*DANGEROUS.values(), *needed.values()])
+    except redis.exceptions.NoPermissionError:
+        raise
+    except redis.ResponseError as e:
+        reason = f"ACL DRYRUN is not available ({e}): it needs Redis 7.0+ and an ACL command not renamed"
+        return Privileges(user, _rules(client, user), (), (), unavailable=reason)
+    verdicts = dict(zip([*DANGEROUS, *needed], allowed, strict=True))
+    return Privileges(
+        user=user,
+        rules=_rules(client, user),
+        dangerous=tuple(name for name in DANGEROUS if verdicts[name]),
+        denied=tuple(key for key in needed if not verdicts[key]),
+    )
+
+
+def _dry_run(client: redis.Redis, user: str, commands: list[tuple[str, ...]]) -> list[bool]:
+    with client.pipeline(transaction=False) as pipe:
+        for args in commands:
+            pipe.execute_command("ACL", "DRYRUN", user, *args)  # type: ignore[no-untyped-call]
+        replies = pipe.execute(raise_on_error=False)
+    allowed = []
+    for args, reply in zip(commands, replies, strict=True):
+        if isinstance(reply, redis.ResponseError):
+            # A command disabled by rename-command is "not found": nobody may run it.
+            text = str(reply).lower()
+            if "not found" not in text or args[0].lower() not in text:
+                raise reply
+            allowed.append(False)
+        else:
+            allowed.append(reply in (b"OK", "OK"))
+    return allowed
+
+
+def _rules(client: redis.Redis, user: str) -> str | None:
+    try:
+        found: Any = client.acl_getuser(user)
+    except redis.ResponseError:  # NOPERM included: the rules are shown only where allowed
+        return None
+    if not found:
+        return None
+    # Never the "passwords" field: hashes stay out of reports too.
+    fields = ("flags", "keys", "channels", "categories", "commands")
+    rules = [str(rule) for name in fields for rule in found.get(name) or ()]
+    if found.get("selectors"):
+        rules.append(f"(+{len(found['selectors'])} selectors)")
+    return " ".join(rules)
