@@ -73,7 +73,9 @@ def stopped_answering(error: BaseException, target: Target) -> Diagnosis | None:
     return diagnosis if diagnosis.fault in STOPPED_ANSWERING else None
 
 
-def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Say, stage: str) -> Diagnosis:
+def _redis_reply_diagnosis(
+    upper: str, text: str, target: Target, diagnosis: _Say, stage: str
+) -> Diagnosis:
     topology = _topology_diagnosis(upper, text, diagnosis)
     if topology is not None:
         return topology

@@ -28,7 +28,9 @@ _VERIFY_CODES = {
     21: (Fault.TLS_UNKNOWN_CA, _UNTRUSTED),
 }
 _MISMATCH = "connect with a name the certificate lists (see test_tls_certificate) or reissue it for this one"
-_OLD_PROTOCOL = 'the server offers {version}; enable TLS 1.2 and 1.3 on it (tls-protocols "TLSv1.2 TLSv1.3")'
+_OLD_PROTOCOL = (
+    "the server offers {version}; enable TLS 1.2 and 1.3 on it (tls-protocols \"TLSv1.2 TLSv1.3\")"
+)
 
 
 def _verify_diagnosis(error: ssl.SSLCertVerificationError, diagnosis: _Say) -> Diagnosis:
