@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(str(files("redis_preflight")))
+# The plugins the gate uses. Others installed beside it (hypothesis, benchmark, ...) would cost
+# start-up time on every verdict and could change it; `pytest -p redis_preflight.plugin` keeps them.
+PLUGINS = (
+    "pytest_html.plugin",
+    "pytest_html.fixtures",
+    "pytest_metadata.plugin",
+    "pytest_timeout",
+    "xdist.plugin",
+    "xdist.looponfail",
+    "redis_preflight.plugin",
+)
 
 
 def checks_dir() -> Path:
@@ -20,21 +33,11 @@ def checks_dir() -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     checks = checks_dir()
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # inherited by pytest-xdist's workers
+    plugins = [arg for name in PLUGINS if find_spec(name.split(".")[0]) for arg in ("-p", name)]
     # Our own ini and rootdir: the user's pytest configuration must not leak into the gate.
-    return int(
-        pytest.main(
-            [
-                "-c",
-                str(PACKAGE / "preflight.ini"),
-                "--rootdir",
-                str(checks),
-                "-p",
-                "redis_preflight.plugin",
-                str(checks),
-                *args,
-            ]
-        )
-    )
+    ini = ["-c", str(PACKAGE / "preflight.ini"), "--rootdir", str(checks)]
+    return int(pytest.main([*ini, *plugins, str(checks), *args]))
 
 
 if __name__ == "__main__":
