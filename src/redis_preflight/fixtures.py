@@ -126,8 +126,6 @@ def plaintext_port(preflight: PreflightRun, reachability: Reachability) -> tls.P
 def privileges(preflight: PreflightRun, redis_client: redis.Redis) -> auth.Privileges:
     """The connected user's rules and rights (ACL GETUSER, ACL DRYRUN): one probe for every area."""
     return auth.privileges(redis_client, preflight.target.username or "default")
-
-
 # --- The application's health endpoint ----------------------------------------------------------
 
 NO_HEALTH_URL = (
