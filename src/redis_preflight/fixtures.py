@@ -38,6 +38,7 @@ from redis_preflight.probes.latency import (
 from redis_preflight.probes.sentinel import SentinelView, observe
 from redis_preflight.probes.server import AnonymousAccess, anonymous_access, take_snapshot
 from redis_preflight.probes.server_snapshot import Blocked, ServerSnapshot
+from redis_preflight.progress import CensusProgress
 from redis_preflight.run import PreflightRun
 from redis_preflight.server_report import render_snapshot
 from redis_preflight.target import Target
@@ -126,6 +127,8 @@ def plaintext_port(preflight: PreflightRun, reachability: Reachability) -> tls.P
 def privileges(preflight: PreflightRun, redis_client: redis.Redis) -> auth.Privileges:
     """The connected user's rules and rights (ACL GETUSER, ACL DRYRUN): one probe for every area."""
     return auth.privileges(redis_client, preflight.target.username or "default")
+
+
 # --- The application's health endpoint ----------------------------------------------------------
 
 NO_HEALTH_URL = (
@@ -305,12 +308,25 @@ def slow_commands_shown(
 
 # --- keys area ---
 @pytest.fixture(scope="session")
-def census(primary_clients: tuple[tuple[Target, redis.Redis], ...], preflight: PreflightRun) -> Census:
+def census(
+    primary_clients: tuple[tuple[Target, redis.Redis], ...],
+    preflight: PreflightRun,
+    pytestconfig: pytest.Config,
+) -> Census:
     """The key census of every primary (the target, or each primary of a cluster), once per run."""
     clients = [client for _, client in primary_clients]
-    return take_census(
-        clients, preflight.contract, preflight.census_bounds, cluster=preflight.cluster.enabled
-    )
+    progress = CensusProgress(pytestconfig) if CensusProgress.wanted(pytestconfig) else None
+    try:
+        return take_census(
+            clients,
+            preflight.contract,
+            preflight.census_bounds,
+            cluster=preflight.cluster.enabled,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.done()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -36,7 +36,12 @@ OTHER_PREFIXES = "(other prefixes)"
 
 
 def take_census(
-    clients: Sequence[redis.Redis], contract: Contract, bounds: Bounds, *, cluster: bool = False
+    clients: Sequence[redis.Redis],
+    contract: Contract,
+    bounds: Bounds,
+    *,
+    cluster: bool = False,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> Census:
     """The census of each client's db in turn (the target, or each primary of a cluster).
 
@@ -44,7 +49,7 @@ def take_census(
     A cluster node refuses an MGET whose keys hash to different slots: there, values are
     fetched with one GET per key.
     """
-    census = _Census(contract, bounds, one_by_one=cluster)
+    census = _Census(contract, bounds, one_by_one=cluster, progress=progress)
     for client in clients:
         with _census_connection(client) as pipe:
             census.scan(pipe)
@@ -74,8 +79,15 @@ class _Group:
 
 
 class _Census:
-    def __init__(self, contract: Contract, bounds: Bounds, one_by_one: bool) -> None:
+    def __init__(
+        self,
+        contract: Contract,
+        bounds: Bounds,
+        one_by_one: bool,
+        progress: Callable[[int, int, float], None] | None = None,
+    ) -> None:
         self.bounds = bounds
+        self.progress = progress
         self.one_by_one = one_by_one
         self.tallies = [Tally(pattern, bounds) for pattern in contract.patterns]
         self.sorter = Sorter({tally.prefix: tally for tally in self.tallies})
@@ -164,6 +176,8 @@ class _Census:
         cursor, keys = reply_or_raise(self.pipe.read())
         self.cursor = None if cursor == b"0" else cursor
         self.scanned += len(keys)
+        if self.progress is not None:
+            self.progress(self.scanned, self.dbsize, time.monotonic() - self.started)
         return list(keys)
 
     def _choose(self, page: list[bytes]) -> list[_Group]:
