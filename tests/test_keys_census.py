@@ -167,7 +167,10 @@ def test_census_over_tls(tls_redis):
 
 
 def test_census_on_a_cluster_node_gets_values_one_by_one(redis_factory):
-    server = redis_factory("cluster-enabled yes", "cluster-config-file nodes.conf")
+    # An explicit bus port: the default (port + 10000) does not exist above port 55535.
+    server = redis_factory(
+        "cluster-enabled yes", "cluster-config-file nodes.conf", f"cluster-port {free_port()}"
+    )
     r = redis.Redis(port=server.port, socket_timeout=5, protocol=2)
     r.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
     for _ in range(100):  # the node serves its slots once the cluster state is ok
