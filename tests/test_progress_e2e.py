@@ -29,14 +29,21 @@ def ten_thousand_keys(redis_factory):
 def run_on_a_terminal(args: list[str], tmp_path) -> tuple[int, str]:
     """The console script with a pseudo-terminal as its stdout, as a person would run it."""
     primary, secondary = pty.openpty()
+    env = clean_env(TERM="xterm")
+    env.pop("CI", None)  # a person at a terminal, even when this test itself runs in CI
     process = subprocess.Popen(
         [sys.executable, "-m", "redis_preflight.cli", "--report-dir", str(tmp_path / "r"), *args],
         stdout=secondary,
         stderr=secondary,
-        env=clean_env(TERM="xterm"),
+        env=env,
         cwd=tmp_path,
     )
     os.close(secondary)
+    output = read_all(primary)
+    return process.wait(timeout=120), output
+
+
+def read_all(primary: int) -> str:
     chunks = []
     while True:
         try:
@@ -47,7 +54,7 @@ def run_on_a_terminal(args: list[str], tmp_path) -> tuple[int, str]:
             break
         chunks.append(chunk)
     os.close(primary)
-    return process.wait(timeout=120), b"".join(chunks).decode(errors="replace")
+    return b"".join(chunks).decode(errors="replace")
 
 
 def test_progress_on_a_terminal(ten_thousand_keys, tmp_path):
@@ -63,3 +70,16 @@ def test_no_progress_in_a_ci_log(run_preflight, ten_thousand_keys):
     assert outcome.returncode == 0, outcome.output
     assert "key census:" not in outcome.output
     assert outcome.check("test_census")["outcome"] == "passed"
+
+
+def test_no_progress_on_a_terminal_when_ci_is_set(ten_thousand_keys, tmp_path):
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "redis_preflight.cli", "--report-dir", str(tmp_path / "r"),
+         "--redis-url", ten_thousand_keys.url, *ARGS],
+        stdout=secondary, stderr=secondary, env=clean_env(TERM="xterm", CI="true"), cwd=tmp_path,
+    )  # fmt: skip
+    os.close(secondary)
+    output = read_all(primary)
+    assert process.wait(timeout=120) == 0, output
+    assert "key census:" not in output
