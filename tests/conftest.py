@@ -80,31 +80,32 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def run_suite(
+    report_dir: Path,
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> Outcome:
+    """The console script (the real checks) in a subprocess; usable from any fixture scope."""
+    command = [sys.executable, "-m", "redis_preflight.cli", "--report-dir", str(report_dir), *args]
+    done = subprocess.run(
+        command,
+        cwd=cwd or report_dir.parent,
+        env=env or clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Outcome(done.returncode, done.stdout + done.stderr, report_dir)
+
+
 @pytest.fixture
 def run_preflight(tmp_path: Path) -> Callable[..., Outcome]:
-    """Run the console script (the real checks, in a subprocess) from an empty directory."""
+    """Run the console script from an empty directory, its reports in it."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Outcome:
-        report_dir = tmp_path / "reports"
-        command = [
-            sys.executable,
-            "-m",
-            "redis_preflight.cli",
-            "--report-dir",
-            str(report_dir),
-            "-p",
-            "no:randomly",
-            *args,
-        ]
-        done = subprocess.run(
-            command,
-            cwd=tmp_path,
-            env=env or clean_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        return Outcome(done.returncode, done.stdout + done.stderr, report_dir)
+        return run_suite(tmp_path / "reports", *args, cwd=tmp_path, env=env, timeout=timeout)
 
     return run

@@ -9,15 +9,12 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
-from conftest import Outcome, clean_env
 from redis_preflight.samples import jwt, seed
 
 DAY = 86400
@@ -107,30 +104,6 @@ EXPECTED_B = (
     Expected("test_shape[rate_limit]", "blocking", "value: Input should be greater than or equal to 0"),
     Expected("test_unmatched_keys", "advisory", "2 scanned keys match no pattern of the contract (tmp:* 2)"),
 )
-
-
-def run_suite(report_dir: Path, *args: str, cwd: Path | None = None) -> Outcome:
-    """The console script in a subprocess, like conftest's run_preflight, for module fixtures."""
-    command = [
-        sys.executable,
-        "-m",
-        "redis_preflight.cli",
-        "--report-dir",
-        str(report_dir),
-        "-p",
-        "no:randomly",
-    ]
-    command += args
-    done = subprocess.run(
-        command,
-        cwd=cwd or report_dir.parent,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return Outcome(done.returncode, done.stdout + done.stderr, report_dir)
 
 
 def report_extras(report_dir: Path) -> str:

@@ -13,13 +13,13 @@ from keys_servers import (
     Expected,
     client,
     report_extras,
-    run_suite,
     seed_defects_a,
     seed_defects_b,
 )
 from test_report_browser import CHROMIUM, Listener, render, report_requests
 from topologies import start_cluster
 
+from conftest import run_suite
 from redis_preflight.samples import sample_keyspace, seed
 
 PATTERNS = ("user_session", "ws_connections", "goal_state", "blacklist", "rate_limit")
