@@ -125,7 +125,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.self_contained_html = True
     if config.getoption("timeout", None) is None and not config.getini("timeout"):
         config.option.timeout = BACKSTOP_TIMEOUT_S
-    config.pluginmanager.register(fixtures, "redis_preflight.fixtures")
+    for module in fixtures.MODULES:
+        config.pluginmanager.register(module, module.__name__)
     config.pluginmanager.register(forbidden, "redis_preflight.forbidden")
     writer = ReportWriter(
         summary,
