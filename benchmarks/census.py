@@ -33,10 +33,10 @@ import redis
 sys.path.insert(0, str(Path(__file__).parent))
 from keyspace import load  # noqa: E402
 
-from redis_preflight.census import Bounds  # noqa: E402
-from redis_preflight.goals_tracker import CONTRACT  # noqa: E402
-from redis_preflight.local_server import LocalRedis  # noqa: E402
+from redis_preflight.contract.goals_tracker import CONTRACT  # noqa: E402
+from redis_preflight.ephemeral.local_server import LocalRedis  # noqa: E402
 from redis_preflight.probes.keys import take_census  # noqa: E402
+from redis_preflight.probes.keys.census import Bounds  # noqa: E402
 
 SLOW_US = 10_000
 CENSUS_LINE = re.compile(r"scanned ([\d,]+) keys .* examined ([\d,]+) in ([\d.]+) s \(([\d,]+) keys/s\)")

@@ -20,7 +20,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from topologies import start_cluster  # noqa: E402
 
-from redis_preflight.local_server import LocalRedis, free_port  # noqa: E402
+from redis_preflight.ephemeral.local_server import LocalRedis, free_port  # noqa: E402
 
 
 def verify(urls: list[str], *extra: str) -> float:

@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
 
-from redis_preflight.health_endpoint import parse_health_url
-from redis_preflight.local_server import LocalRedis, free_port
+from redis_preflight.config.health_url import parse_health_url
+from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 from redis_preflight.probes.health import fetch_health
 
 SEED_PATH = "/api/v1/health/detailed"

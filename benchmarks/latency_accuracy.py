@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from redis_preflight.local_server import LocalRedis
+from redis_preflight.ephemeral.local_server import LocalRedis
 
 P50 = re.compile(r"p50 ([\d.]+) ms")
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import redis
 
-from redis_preflight.local_server import LocalRedis
+from redis_preflight.config.target import parse_target
+from redis_preflight.contract.samples import seed
+from redis_preflight.ephemeral.local_server import LocalRedis
 from redis_preflight.probes.server import take_snapshot
-from redis_preflight.samples import seed
-from redis_preflight.target import parse_target
 
 SNAPSHOTS = 200
 RUNS = 5

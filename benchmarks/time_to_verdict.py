@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import fault_servers  # noqa: E402  (the tests' misbehaving peers, reused)
 
-from redis_preflight.local_server import LocalRedis, free_port  # noqa: E402
+from redis_preflight.ephemeral.local_server import LocalRedis, free_port  # noqa: E402
 
 DEFAULT_TIMEOUT_S = 5.0
 

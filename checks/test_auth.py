@@ -2,8 +2,8 @@
 
 import pytest
 
+from redis_preflight.config.profiles import Profile
 from redis_preflight.probes.auth import APP_COMMANDS, DANGEROUS, KEY_PREFIXES
-from redis_preflight.profiles import Profile
 
 pytestmark = pytest.mark.area("auth")
 
@@ -60,7 +60,7 @@ def test_dangerous_commands_disabled(privileges, finding):
     assert not privileges.dangerous, (
         f"dangerous commands left enabled: user {user!r}{rules} may run {', '.join(privileges.dangerous)}; "
         f"one mistaken call or a leaked password empties or stops the server; revoke them "
-        f"(ACL SETUSER {user} {revoke}, or rename-command NAME \"\" in redis.conf)"
+        f'(ACL SETUSER {user} {revoke}, or rename-command NAME "" in redis.conf)'
     )
     finding.observed(f"user {user!r}{rules} may not run {', '.join(DANGEROUS)}")
 

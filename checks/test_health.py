@@ -2,7 +2,7 @@
 
 import pytest
 
-from redis_preflight.profiles import Severity
+from redis_preflight.config.profiles import Severity
 
 pytestmark = pytest.mark.area("health")
 

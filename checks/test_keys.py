@@ -3,8 +3,9 @@
 import pytest
 from pytest_html import extras as html
 
-from redis_preflight.census import Rule
-from redis_preflight.key_findings import (
+from redis_preflight.probes.keys.census import Rule
+from redis_preflight.report.keys import census_table, ttl_picture, violations_table
+from redis_preflight.report.keys_findings import (
     bounds,
     broken,
     census_line,
@@ -16,7 +17,6 @@ from redis_preflight.key_findings import (
     ttl_spread,
     unmatched,
 )
-from redis_preflight.keys_report import census_table, ttl_picture, violations_table
 
 pytestmark = [
     pytest.mark.area("keys"),

@@ -3,8 +3,8 @@
 import pytest
 import pytest_html
 
-from redis_preflight.profiles import Profile, Severity
-from redis_preflight.versions import release_support, supported_lines
+from redis_preflight.config.profiles import Profile, Severity
+from redis_preflight.probes.server.versions import release_support, supported_lines
 
 pytestmark = pytest.mark.area("server")
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from redis_preflight.profiles import Profile, Severity
+from redis_preflight.config.profiles import Profile, Severity
 
 pytestmark = pytest.mark.area("tls")
 
@@ -35,9 +35,7 @@ def test_tls_handshake(preflight, reachability, finding):
     trusted = f"--tls-ca-file {settings.tls_ca_file.name}" if settings.tls_ca_file else "the system store"
     checked = "not verified (--tls-insecure)" if settings.tls_insecure else f"verified against {trusted}"
     client = ", client certificate given" if settings.tls_cert_file else ""
-    finding.observed(
-        f"{session.protocol} {session.cipher} in {session.elapsed_ms:.1f} ms, {checked}{client}"
-    )
+    finding.observed(f"{session.protocol} {session.cipher} in {session.elapsed_ms:.1f} ms, {checked}{client}")
 
 
 @pytest.mark.severity("advisory")
@@ -45,8 +43,10 @@ def test_tls_verified(preflight, tls_session, tls_verification, finding):
     insecure = preflight.settings.tls_insecure
     if not insecure and not tls_session.verified:
         pytest.skip("the handshake rejected the certificate: see test_tls_handshake")
-    verdict = f"a verified handshake fails: {tls_verification}" if tls_verification else (
-        "a verified handshake succeeds, so drop --tls-insecure"
+    verdict = (
+        f"a verified handshake fails: {tls_verification}"
+        if tls_verification
+        else ("a verified handshake succeeds, so drop --tls-insecure")
     )
     assert not insecure, (
         "--tls-insecure: the certificate was not verified, so the connection was not authenticated "

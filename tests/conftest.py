@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from redis_preflight.local_server import LocalRedis
+from redis_preflight.ephemeral.local_server import LocalRedis
 
 ROOT = Path(__file__).resolve().parents[1]
 

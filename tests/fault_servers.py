@@ -12,7 +12,7 @@ from pathlib import Path
 import redis
 import trustme
 
-from redis_preflight.local_server import LocalRedis, free_port
+from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 
 
 @contextmanager

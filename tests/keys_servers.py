@@ -15,7 +15,7 @@ from pathlib import Path
 
 import redis
 
-from redis_preflight.samples import jwt, seed
+from redis_preflight.contract.samples import jwt, seed
 
 DAY = 86400
 NOW = "2026-01-01T00:00:00+00:00"

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import PASSWORD
-from redis_preflight.local_server import LocalRedis
+from redis_preflight.ephemeral.local_server import LocalRedis
 
 FAST = ("--connect-timeout", "1", "--socket-timeout", "1")
 APP_PASSWORD = "app:p@ss/w%rd"  # every character a URL must encode

@@ -13,9 +13,9 @@ from topologies import (
     stop_primary_and_wait_failover,
 )
 
+from redis_preflight.config.target import parse_target
+from redis_preflight.ephemeral.local_server import free_port
 from redis_preflight.errors import Fault, classify
-from redis_preflight.local_server import free_port
-from redis_preflight.target import parse_target
 
 # One worker starts these clusters once (pytest -n 2 runs with --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("cluster")

@@ -36,7 +36,7 @@ def test_password_right(run_preflight, password_redis):
 
 
 def test_refused_port_fails_fast_and_skips_the_rest(run_preflight):
-    from redis_preflight.local_server import free_port
+    from redis_preflight.ephemeral.local_server import free_port
 
     outcome = run_preflight("--redis-url", f"redis://127.0.0.1:{free_port()}/0")
     assert outcome.returncode == 1
@@ -84,7 +84,7 @@ def test_allow_write_round_trip_leaves_nothing(run_preflight, plain_redis):
 def test_password_appears_in_no_output(run_preflight, password_redis):
     url = f"redis://:{quote(PASSWORD, safe='')}@127.0.0.1:{password_redis.port}/0"
     outcome = run_preflight("--redis-url", url, "-v", "-l")
-    from redis_preflight.local_server import free_port
+    from redis_preflight.ephemeral.local_server import free_port
 
     bad = run_preflight("--redis-url", url.replace(str(password_redis.port), str(free_port())), "-v")
     for run in (outcome, bad):

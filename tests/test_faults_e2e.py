@@ -16,8 +16,8 @@ import pytest
 import redis
 
 from conftest import clean_env
+from redis_preflight.ephemeral.local_server import free_port
 from redis_preflight.errors import Fault
-from redis_preflight.local_server import free_port
 
 TIMEOUT_S = 2.0
 # One timeout for the whole run, plus start-up and reports (slow on a busy machine); a timeout

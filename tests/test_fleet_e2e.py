@@ -8,8 +8,8 @@ import pytest
 from health_servers import HEALTHY, SEED_PATH
 
 from conftest import PASSWORD, clean_env
-from redis_preflight.local_server import free_port
-from redis_preflight.target import parse_target
+from redis_preflight.config.target import parse_target
+from redis_preflight.ephemeral.local_server import free_port
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from redis_preflight.fleet import GivenUrl, labels, parse_all, read_targets_file
-from redis_preflight.profiles import Profile, infer_profile
-from redis_preflight.settings import SettingsError, load_settings
-from redis_preflight.target import TargetError, parse_target
+from redis_preflight.config.fleet import GivenUrl, labels, parse_all, read_targets_file
+from redis_preflight.config.profiles import Profile, infer_profile
+from redis_preflight.config.settings import SettingsError, load_settings
+from redis_preflight.config.target import TargetError, parse_target
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from health_servers import HEALTHY, SEED_PATH, document, https_app
 from pytest_httpserver import HTTPServer
 
-from redis_preflight.local_server import free_port
+from redis_preflight.ephemeral.local_server import free_port
 
 HEALTH_CHECKS = (
     "test_health_endpoint_answers",
@@ -151,7 +151,7 @@ def test_required_services_are_repeatable(run_preflight, plain_redis, serve):
 
 
 def test_required_services_from_the_environment_are_comma_separated(monkeypatch):
-    from redis_preflight.settings import load_settings
+    from redis_preflight.config.settings import load_settings
 
     monkeypatch.setenv("PREFLIGHT_REQUIRE_SERVICE", "rabbitmq, celery")
     assert load_settings({}, None).required_services == ("redis", "rabbitmq", "celery")

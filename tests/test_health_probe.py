@@ -9,9 +9,9 @@ import pytest
 from health_servers import HEALTHY, SEED_PATH, document, https_app, silent_port
 from pytest_httpserver import HTTPServer
 
+from redis_preflight.config.health_url import parse_health_url
+from redis_preflight.ephemeral.local_server import free_port
 from redis_preflight.errors import Fault
-from redis_preflight.health_endpoint import parse_health_url
-from redis_preflight.local_server import free_port
 from redis_preflight.probes.health import HealthExchange, fetch_health
 
 

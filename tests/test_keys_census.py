@@ -8,11 +8,11 @@ import pytest
 import redis
 from keys_servers import BIG, SESSION, STATE, document
 
-from redis_preflight.census import Bounds
-from redis_preflight.goals_tracker import CONTRACT
-from redis_preflight.local_server import free_port
+from redis_preflight.contract.goals_tracker import CONTRACT
+from redis_preflight.contract.samples import seed
+from redis_preflight.ephemeral.local_server import free_port
 from redis_preflight.probes.keys import take_census
-from redis_preflight.samples import seed
+from redis_preflight.probes.keys.census import Bounds
 
 # What the census may send: reads and introspection only, never KEYS, never a write.
 READS = {"dbsize", "scan", "pttl", "strlen", "mget", "get", "type", "memory|usage"}

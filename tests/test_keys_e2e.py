@@ -20,7 +20,7 @@ from test_report_browser import CHROMIUM, Listener, render, report_requests
 from topologies import start_cluster
 
 from conftest import run_suite
-from redis_preflight.samples import sample_keyspace, seed
+from redis_preflight.contract.samples import sample_keyspace, seed
 
 PATTERNS = ("user_session", "ws_connections", "goal_state", "blacklist", "rate_limit")
 KEYS_CHECKS = {
@@ -161,7 +161,7 @@ def test_contract_of_your_own(run_preflight, keys_redis, tmp_path: Path):
         "from datetime import timedelta\n"
         "from pydantic import BaseModel, ConfigDict\n"
         "from redis_preflight.contract import KeyPattern, TtlPolicy\n"
-        "from redis_preflight.goals_tracker import CONTRACT as TRACKER\n"
+        "from redis_preflight.contract.goals_tracker import CONTRACT as TRACKER\n"
         "class Invoice(BaseModel):\n"
         "    model_config = ConfigDict(strict=True)\n"
         "    total_cents: int\n"
@@ -194,7 +194,7 @@ def test_contract_of_your_own(run_preflight, keys_redis, tmp_path: Path):
     [
         (("--contract", "no_such_module_here"), "contract 'no_such_module_here' (--contract) failed to load"),
         (
-            ("--contract", "redis_preflight.samples"),
+            ("--contract", "redis_preflight.contract.samples"),
             "has no CONTRACT of type redis_preflight.contract.Contract",
         ),
         (

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from redis_preflight.census import Example, Violation, duration, wilson
 from redis_preflight.contract import ContractError, KeyPolicy, load_contract
-from redis_preflight.goals_tracker import CONTRACT
-from redis_preflight.keynames import shown, shown_prefix
-from redis_preflight.keys_report import ttl_picture, violations_table
-from redis_preflight.probes.pages import Sorter, gaps, successor
-from redis_preflight.probes.tally import jwt_exp
-from redis_preflight.samples import jwt, sample_keyspace
+from redis_preflight.contract.goals_tracker import CONTRACT
+from redis_preflight.contract.samples import jwt, sample_keyspace
+from redis_preflight.probes.keys.census import Example, Violation, duration, wilson
+from redis_preflight.probes.keys.names import shown, shown_prefix
+from redis_preflight.probes.keys.pages import Sorter, gaps, successor
+from redis_preflight.probes.keys.tally import jwt_exp
+from redis_preflight.report.keys import ttl_picture, violations_table
 
 
 def test_default_contract_has_the_seed_patterns():
@@ -65,7 +65,7 @@ def test_contract_rejects_duplicate_prefixes():
 def test_contract_file_with_a_named_attribute(tmp_path):
     module = tmp_path / "contracts.py"
     module.write_text(
-        "from redis_preflight.goals_tracker import CONTRACT as TRACKER\n"
+        "from redis_preflight.contract.goals_tracker import CONTRACT as TRACKER\n"
         "ONLY_SESSIONS = TRACKER.model_copy(update={'patterns': TRACKER.patterns[:1]})\n"
     )
     assert load_contract(f"{module}:ONLY_SESSIONS", {}).names == ("user_session",)
@@ -148,7 +148,7 @@ def test_sorter_longest_prefix_wins():
 
 
 def test_report_escapes_examples():
-    from redis_preflight.census import PatternCensus
+    from redis_preflight.probes.keys.census import PatternCensus
 
     pattern = PatternCensus(
         name="user_session",
@@ -181,8 +181,8 @@ def test_report_escapes_examples():
 
 
 def test_ttl_buckets_median_and_missing_ttls():
-    from redis_preflight.census import Bounds
-    from redis_preflight.probes.tally import Tally
+    from redis_preflight.probes.keys.census import Bounds
+    from redis_preflight.probes.keys.tally import Tally
 
     tally = Tally(CONTRACT.pattern("user_session"), Bounds())
     pttls = [1000, 59_999, 60_000, 3_600_000, 7 * 86_400_000, -1, -2]  # -1: no TTL, -2: deleted

@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from redis_preflight.pictures import latency_histogram, slow_command_table
+from redis_preflight.config.profiles import BUDGETS, Profile
 from redis_preflight.probes.latency import LatencySample, SlowCommand, SlowLog, masked
-from redis_preflight.profiles import BUDGETS, Profile
+from redis_preflight.report.pictures import latency_histogram, slow_command_table
 
 
 def test_percentiles_are_measured_values_by_nearest_rank():

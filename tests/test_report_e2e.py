@@ -47,7 +47,7 @@ def test_html_banner_and_junit_properties(run_preflight, plain_redis):
 
 
 def test_failing_banner_lists_blocking_findings_first(run_preflight):
-    from redis_preflight.local_server import free_port
+    from redis_preflight.ephemeral.local_server import free_port
 
     outcome = run_preflight("--redis-url", f"redis://127.0.0.1:{free_port()}/0")
     html = (outcome.report_dir / "report.html").read_text()

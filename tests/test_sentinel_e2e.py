@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from topologies import LocalSentinels, lose_quorum, start_sentinels
 
-from redis_preflight.local_server import LocalRedis, free_port
+from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 
 pytestmark = pytest.mark.xdist_group("sentinel")
 

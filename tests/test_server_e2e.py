@@ -9,8 +9,8 @@ import redis
 from server_servers import readme_acl_line, wait_for
 
 from conftest import PASSWORD
-from redis_preflight.local_server import LocalRedis
-from redis_preflight.versions import release_support
+from redis_preflight.ephemeral.local_server import LocalRedis
+from redis_preflight.probes.server.versions import release_support
 
 SERVER_CHECKS = (
     "test_memory_headroom",

@@ -15,8 +15,8 @@ from server_servers import (
 )
 
 from conftest import PASSWORD
-from redis_preflight.local_server import LocalRedis
-from redis_preflight.samples import seed
+from redis_preflight.contract.samples import seed
+from redis_preflight.ephemeral.local_server import LocalRedis
 
 # State-changing commands that carry no "write" flag.
 ADMIN_CHANGES = {

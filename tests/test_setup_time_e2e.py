@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import PASSWORD
-from redis_preflight.local_server import LocalRedis
+from redis_preflight.ephemeral.local_server import LocalRedis
 
 
 class SlowFirstReply:

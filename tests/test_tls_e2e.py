@@ -11,7 +11,7 @@ import pytest
 from tls_servers import CertFiles, Pki, TlsRedis, make_pki, start_tls_redis
 
 from conftest import PASSWORD
-from redis_preflight.local_server import LocalRedis, free_port
+from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 
 FAST = ("--connect-timeout", "1", "--socket-timeout", "1")
 ACL_PASSWORD = "tls:s3cr%t@/pass"  # every character a URL must encode

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from redis_preflight.profiles import Profile, infer_profile
-from redis_preflight.redact import Redactor
-from redis_preflight.settings import SettingsError, load_settings
-from redis_preflight.target import TargetError, parse_target
+from redis_preflight.config.profiles import Profile, infer_profile
+from redis_preflight.config.redact import Redactor
+from redis_preflight.config.settings import SettingsError, load_settings
+from redis_preflight.config.target import TargetError, parse_target
 
 
 @pytest.mark.parametrize(

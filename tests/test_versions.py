@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from redis_preflight.versions import CHECKED, release_support, supported_lines
+from redis_preflight.probes.server.versions import CHECKED, release_support, supported_lines
 
 
 @pytest.mark.parametrize(

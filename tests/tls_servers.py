@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from redis_preflight.local_server import LocalRedis, free_port
+from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 
 LOOPBACK = ("127.0.0.1", "localhost")
 

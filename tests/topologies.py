@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 
-from redis_preflight.local_server import LocalRedis, free_port
+from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 
 # A short node timeout makes a stopped primary fail (and its replica take over) in about 2 s.
 CLUSTER_DIRECTIVES = (

@@ -8,17 +8,19 @@ from typing import NamedTuple
 
 import pytest
 
-from redis_preflight import fixtures, forbidden, stash
+from redis_preflight import fixtures, stash
+from redis_preflight.config.fleet import index_of
+from redis_preflight.config.redact import Redactor
+from redis_preflight.config.settings import SettingsError
+from redis_preflight.config.target import TargetError
 from redis_preflight.contract import ContractError
-from redis_preflight.findings import AREAS, area_of, describe, is_result
-from redis_preflight.fleet import index_of, parametrize
-from redis_preflight.local_server import LocalServerError
-from redis_preflight.redact import Redactor
-from redis_preflight.report import ReportWriter, fleet_header_lines, reports_of
+from redis_preflight.ephemeral.local_server import LocalServerError
+from redis_preflight.fixtures.fleet import parametrize
+from redis_preflight.report.writer import ReportWriter, fleet_header_lines, reports_of
 from redis_preflight.run import prepare
-from redis_preflight.settings import SettingsError
-from redis_preflight.summary import Summary, write_usage_error
-from redis_preflight.target import TargetError
+from redis_preflight.verdict import noperm as forbidden
+from redis_preflight.verdict.outcomes import AREAS, area_of, describe, is_result
+from redis_preflight.verdict.summary import Summary, write_usage_error
 
 BACKSTOP_TIMEOUT_S = 60.0
 FLAG = bool  # an option that takes no value
@@ -127,13 +129,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.timeout = BACKSTOP_TIMEOUT_S
     for module in fixtures.MODULES:
         config.pluginmanager.register(module, module.__name__)
-    config.pluginmanager.register(forbidden, "redis_preflight.forbidden")
+    config.pluginmanager.register(forbidden, "redis_preflight.verdict.noperm")
     writer = ReportWriter(
         summary,
         config.stash[stash.REDACTOR],
         [Path(config.option.htmlpath), Path(config.option.xmlpath), summary_json],
     )
-    config.pluginmanager.register(writer, "redis_preflight.report")
+    config.pluginmanager.register(writer, "redis_preflight.report.writer")
 
 
 def _env_file(config: pytest.Config) -> Path | None:

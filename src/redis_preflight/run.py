@@ -10,19 +10,19 @@ from typing import Any, Generic, TypeVar, overload
 
 import redis
 
-from redis_preflight.census import Bounds
-from redis_preflight.client import open_client, tls_context
+from redis_preflight.config.fleet import given_urls, parse_all
+from redis_preflight.config.health_url import HealthEndpoint, HealthUrlError, parse_health_url
+from redis_preflight.config.profiles import BUDGETS, MIN_REPLICAS, Budgets, Profile, infer_profile
+from redis_preflight.config.settings import EPHEMERAL, PreflightSettings, SettingsError, load_settings
+from redis_preflight.config.target import Target, parse_target
 from redis_preflight.contract import Contract, load_contract
 from redis_preflight.ephemeral import start_ephemeral
 from redis_preflight.errors import Diagnosis, stopped_answering
-from redis_preflight.fleet import given_urls, parse_all
-from redis_preflight.health_endpoint import HealthEndpoint, HealthUrlError, parse_health_url
+from redis_preflight.probes.client import open_client, tls_context
 from redis_preflight.probes.cluster import ClusterTopology, discover
 from redis_preflight.probes.connection import Reachability, reach
+from redis_preflight.probes.keys.census import Bounds
 from redis_preflight.probes.sentinel import PrimaryLookup, locate_primary
-from redis_preflight.profiles import BUDGETS, MIN_REPLICAS, Budgets, Profile, infer_profile
-from redis_preflight.settings import EPHEMERAL, PreflightSettings, SettingsError, load_settings
-from redis_preflight.target import Target, parse_target
 
 NO_TARGET = (
     "no Redis target: give --redis-url redis://HOST:6379/0 (repeat it, or --targets-file FILE, "

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from redis_preflight.fleet import index_of
-from redis_preflight.redact import Redactor
+from redis_preflight.config.fleet import index_of
+from redis_preflight.config.redact import Redactor
 from redis_preflight.run import PreflightRun
-from redis_preflight.summary import Summary
+from redis_preflight.verdict.summary import Summary
 
 RUN = pytest.StashKey[PreflightRun]()  # the first target's run: the only one unless a fleet
 FLEET = pytest.StashKey[tuple[PreflightRun, ...]]()

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 import redis.exceptions as rx
 
-from redis_preflight.target import Target
+from redis_preflight.config.target import Target
 
 
 class Fault(StrEnum):

@@ -9,8 +9,8 @@ import ssl
 
 from pydantic import ValidationError
 
+from redis_preflight.config.health_url import SEED_PATH
 from redis_preflight.errors.faults import Diagnosis, Fault, _chain, _first_line, _is_timeout
-from redis_preflight.health_endpoint import SEED_PATH
 
 # `where` is always the redacted URL: a token in HEALTH_URL never reaches a message.
 

@@ -8,10 +8,10 @@ import ssl
 
 import redis.exceptions as rx
 
+from redis_preflight.config.target import Target
 from redis_preflight.errors.faults import Diagnosis, Fault, _chain, _first_line, _is_timeout, _Say
 from redis_preflight.errors.tls import _detected_diagnosis, _tls_alert_diagnosis, _verify_diagnosis
 from redis_preflight.errors.topology import _other_node, _topology_diagnosis, unreachable_node
-from redis_preflight.target import Target
 
 
 def classify(error: BaseException, target: Target, *, stage: str = "command") -> Diagnosis:
@@ -73,9 +73,7 @@ def stopped_answering(error: BaseException, target: Target) -> Diagnosis | None:
     return diagnosis if diagnosis.fault in STOPPED_ANSWERING else None
 
 
-def _redis_reply_diagnosis(
-    upper: str, text: str, target: Target, diagnosis: _Say, stage: str
-) -> Diagnosis:
+def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Say, stage: str) -> Diagnosis:
     topology = _topology_diagnosis(upper, text, diagnosis)
     if topology is not None:
         return topology

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 
+from redis_preflight.config.target import Target
 from redis_preflight.errors.faults import (
     Diagnosis,
     Fault,
@@ -14,7 +15,6 @@ from redis_preflight.errors.faults import (
     _first_line,
     _Say,
 )
-from redis_preflight.target import Target
 
 # OpenSSL verify codes (X509_V_ERR_*) -> fault and next step.
 _UNTRUSTED = "give the server's CA bundle with --tls-ca-file (a managed service publishes one)"
@@ -28,9 +28,7 @@ _VERIFY_CODES = {
     21: (Fault.TLS_UNKNOWN_CA, _UNTRUSTED),
 }
 _MISMATCH = "connect with a name the certificate lists (see test_tls_certificate) or reissue it for this one"
-_OLD_PROTOCOL = (
-    "the server offers {version}; enable TLS 1.2 and 1.3 on it (tls-protocols \"TLSv1.2 TLSv1.3\")"
-)
+_OLD_PROTOCOL = 'the server offers {version}; enable TLS 1.2 and 1.3 on it (tls-protocols "TLSv1.2 TLSv1.3")'
 
 
 def _verify_diagnosis(error: ssl.SSLCertVerificationError, diagnosis: _Say) -> Diagnosis:

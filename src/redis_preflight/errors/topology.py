@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from redis_preflight.config.target import Target
 from redis_preflight.errors.faults import Diagnosis, Fault, _first_line, _Say
-from redis_preflight.target import Target
 
 
 def _topology_diagnosis(upper: str, text: str, diagnosis: _Say) -> Diagnosis | None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import redis
 
+from redis_preflight.config.settings import PreflightSettings
+from redis_preflight.config.target import Target
 from redis_preflight.errors import UsernameWithoutAcl
-from redis_preflight.settings import PreflightSettings
-from redis_preflight.target import Target
 
 
 @dataclass(frozen=True)

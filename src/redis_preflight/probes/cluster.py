@@ -12,11 +12,11 @@ import redis
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
-from redis_preflight.client import open_client, open_cluster_client
+from redis_preflight.config.settings import PreflightSettings
+from redis_preflight.config.target import Target
 from redis_preflight.errors import Diagnosis, classify, unreachable_node
+from redis_preflight.probes.client import open_client, open_cluster_client
 from redis_preflight.probes.connection import Reachability, reach
-from redis_preflight.settings import PreflightSettings
-from redis_preflight.target import Target
 
 SLOTS = 16384
 MAX_PARALLEL_NODES = 16

@@ -13,11 +13,11 @@ from typing import Any
 
 import redis
 
+from redis_preflight.config.settings import PreflightSettings
+from redis_preflight.config.target import Target
 from redis_preflight.errors import AUTH_FAULTS, TLS_FAULTS, Diagnosis, Fault, classify
 from redis_preflight.probes.auth import Authentication, authenticate
 from redis_preflight.probes.tls import TlsSession, explain, handshake
-from redis_preflight.settings import PreflightSettings
-from redis_preflight.target import Target
 
 
 @dataclass(frozen=True)

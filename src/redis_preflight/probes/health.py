@@ -19,6 +19,7 @@ from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
 
 from redis_preflight import __version__
+from redis_preflight.config.health_url import SCHEMES, HealthEndpoint, redact_http_url
 from redis_preflight.errors import (
     Diagnosis,
     classify_health,
@@ -26,7 +27,6 @@ from redis_preflight.errors import (
     classify_health_status,
     health_redirect_failure,
 )
-from redis_preflight.health_endpoint import SCHEMES, HealthEndpoint, redact_http_url
 from redis_preflight.probes.connection import lookup
 
 MAX_REDIRECTS = 5

@@ -9,8 +9,8 @@ from typing import Any
 
 import redis
 
+from redis_preflight.config.target import Target
 from redis_preflight.errors import Diagnosis, classify
-from redis_preflight.target import Target
 
 # Back-to-back PINGs measure a hot loop no application sees; redis-cli --latency pauses 10 ms.
 # 2 ms keeps 100 PINGs near a quarter of a second; it measured closest to redis-cli (README).

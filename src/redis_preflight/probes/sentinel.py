@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import redis
 
-from redis_preflight.client import open_client
+from redis_preflight.config.settings import PreflightSettings
+from redis_preflight.config.target import Sentinels, Target, host_port
 from redis_preflight.errors import Diagnosis, classify, sentinel_failure
-from redis_preflight.settings import PreflightSettings
-from redis_preflight.target import Sentinels, Target, host_port
+from redis_preflight.probes.client import open_client
 
 T = TypeVar("T")
 UNHEALTHY = ("s_down", "o_down", "disconnected")

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 from cryptography import x509
 
-from redis_preflight.client import tls_context
+from redis_preflight.config.settings import PreflightSettings
+from redis_preflight.config.target import Target
 from redis_preflight.errors import (
     Diagnosis,
     LegacyTls,
@@ -18,8 +19,7 @@ from redis_preflight.errors import (
     TlsToPlaintext,
     classify,
 )
-from redis_preflight.settings import PreflightSettings
-from redis_preflight.target import Target
+from redis_preflight.probes.client import tls_context
 
 
 @dataclass(frozen=True)

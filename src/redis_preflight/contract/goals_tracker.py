@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from redis_preflight.contract import Contract, KeyPattern, TtlPolicy
+from redis_preflight.contract.model import Contract, KeyPattern, TtlPolicy
 
 
 def _ip_address(text: str) -> str:

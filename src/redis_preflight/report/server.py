@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from redis_preflight.config.redact import Redactor
 from redis_preflight.probes.server import SLOWLOG_ENTRIES
-from redis_preflight.probes.server_snapshot import ServerSnapshot, SlowEntry
-from redis_preflight.redact import Redactor
+from redis_preflight.probes.server.snapshot import ServerSnapshot, SlowEntry
 
 # The INFO fields worth a glance, per section (INFO has about 150).
 SECTIONS: dict[str, tuple[str, ...]] = {

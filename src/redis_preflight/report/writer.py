@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from redis_preflight.banner import banner_html
-from redis_preflight.fleet import labels
-from redis_preflight.redact import Redactor
+from redis_preflight.config.fleet import labels
+from redis_preflight.config.redact import Redactor
+from redis_preflight.report.banner import banner_html
 from redis_preflight.run import PreflightRun
-from redis_preflight.summary import CheckResult, Summary
+from redis_preflight.verdict.summary import CheckResult, Summary
 
 
 def reports_of(directory: Path) -> tuple[Path, Path, Path]:

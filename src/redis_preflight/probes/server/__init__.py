@@ -15,11 +15,11 @@ from typing import Any
 
 import redis
 
-from redis_preflight.client import open_client
+from redis_preflight.config.settings import PreflightSettings
+from redis_preflight.config.target import Target
 from redis_preflight.errors import classify
-from redis_preflight.probes.server_snapshot import Blocked, ServerSnapshot, SlowEntry
-from redis_preflight.settings import PreflightSettings
-from redis_preflight.target import Target
+from redis_preflight.probes.client import open_client
+from redis_preflight.probes.server.snapshot import Blocked, ServerSnapshot, SlowEntry
 
 # Only these: CONFIG GET also answers requirepass and masterauth, which must never be read.
 CONFIG_NAMES = ("maxmemory", "maxmemory-policy", "maxclients", "save", "appendonly", "protected-mode", "bind")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
-from redis_preflight.findings import AREAS
-from redis_preflight.profiles import Severity
-from redis_preflight.summary import CheckResult, Summary
+from redis_preflight.config.profiles import Severity
+from redis_preflight.verdict.outcomes import AREAS
+from redis_preflight.verdict.summary import CheckResult, Summary
 
 STYLE = """
 <style>

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import redis
 
-from redis_preflight.local_server import LocalRedis
-from redis_preflight.samples import seed
+from redis_preflight.contract.samples import seed
+from redis_preflight.ephemeral.local_server import LocalRedis
 
 
 @dataclass

@@ -11,8 +11,8 @@ from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
 from redis.retry import Retry
 
-from redis_preflight.settings import PreflightSettings
-from redis_preflight.target import Target
+from redis_preflight.config.settings import PreflightSettings
+from redis_preflight.config.target import Target
 
 
 def client_options(target: Target, settings: PreflightSettings) -> dict[str, Any]:

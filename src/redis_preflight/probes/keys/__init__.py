@@ -21,13 +21,13 @@ from typing import Any
 import redis
 from redis.exceptions import ResponseError
 
-from redis_preflight.census import Bounds, Census
 from redis_preflight.contract import Contract
-from redis_preflight.keynames import prefix_of, shown_prefix
-from redis_preflight.probes.fetches import Fetch, Verdict, chunks, reply_or_raise
-from redis_preflight.probes.pages import Sorter
-from redis_preflight.probes.resp import RespPipe, bulks, command, pttl_strlen
-from redis_preflight.probes.tally import MEMORY_SAMPLE, Tally
+from redis_preflight.probes.keys.census import Bounds, Census
+from redis_preflight.probes.keys.fetches import Fetch, Verdict, chunks, reply_or_raise
+from redis_preflight.probes.keys.names import prefix_of, shown_prefix
+from redis_preflight.probes.keys.pages import Sorter
+from redis_preflight.probes.keys.resp import RespPipe, bulks, command, pttl_strlen
+from redis_preflight.probes.keys.tally import MEMORY_SAMPLE, Tally
 
 SCAN_COUNT = 500  # SCAN COUNT 500 answers in about a millisecond on a busy 1M-key server
 ROUND_VALUE_BYTES = 16 << 20  # values one round may ask for: the server buffers them

@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from redis_preflight.census import Bounds, Example, PatternCensus, Violation, duration
 from redis_preflight.contract import KeyPattern
-from redis_preflight.keynames import shown
+from redis_preflight.probes.keys.census import Bounds, Example, PatternCensus, Violation, duration
+from redis_preflight.probes.keys.names import shown
 
 EXAMPLES = 5
 MEMORY_SAMPLE = 20

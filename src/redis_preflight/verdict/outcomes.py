@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import get_args
+from typing import NoReturn, get_args
 
 import pytest
 import redis
+from _pytest.outcomes import Skipped  # pytest.skip.Exception, named so that mypy can follow it
 
+from redis_preflight.config.profiles import Profile, Severity
+from redis_preflight.config.settings import Area
+from redis_preflight.config.target import Target
 from redis_preflight.errors import classify, stopped_answering
-from redis_preflight.profiles import Profile, Severity
-from redis_preflight.settings import Area
-from redis_preflight.target import Target
 
 AREAS: tuple[str, ...] = get_args(Area)
 OUTCOME = "preflight_outcome"
+
+
+class NotApplicable(Skipped):
+    """The target has no such thing (TLS checks on a plaintext target): neither passed nor missing."""
+
+
+class Unverified(Skipped):
+    """The check should have run but could not; its reason names the fix."""
+
+
+def not_applicable(reason: str) -> NoReturn:
+    __tracebackhide__ = True
+    raise NotApplicable(reason, allow_module_level=True)
+
+
+def unverified(reason: str) -> NoReturn:
+    __tracebackhide__ = True
+    raise Unverified(reason, allow_module_level=True)
 
 
 class Finding:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from redis_preflight import stash
-from redis_preflight.census import Census, PatternCensus, Rule, Violation, duration, wilson
 from redis_preflight.contract import KeyPattern
+from redis_preflight.probes.keys.census import Census, PatternCensus, Rule, Violation, duration, wilson
 
 RULE_OF_CHECK = {"test_shape": Rule.SHAPE, "test_ttl": Rule.TTL, "test_ttl_bounds": Rule.TTL_BOUNDS}
 KINDS_SHOWN = 2

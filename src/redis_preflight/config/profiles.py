@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from redis_preflight.target import Target
+from redis_preflight.config.target import Target
 
 
 class Profile(StrEnum):

@@ -10,8 +10,8 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
-from redis_preflight.probes.resp import RespPipe, each, mget
-from redis_preflight.probes.tally import Tally
+from redis_preflight.probes.keys.resp import RespPipe, each, mget
+from redis_preflight.probes.keys.tally import Tally
 
 MGET_BYTES = 2 << 20  # one MGET reply at most
 

@@ -1,19 +1,8 @@
-"""The key contract: which key patterns exist, what their values hold, how long they live.
-
-A contract is data: each key pattern is a prefix, a value type (a pydantic model, or any type
-pydantic validates) and a TTL policy. The default is the AI Goals Tracker's
-(`redis_preflight.goals_tracker`); `--contract` loads another from a module or a `.py` file,
-and `--key-policies` adjusts any pattern's policy without code.
-"""
+"""The contract's data model: key patterns, their TTL policies, and per-pattern overrides."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Json, TypeAdapter, model_validator
@@ -122,54 +111,3 @@ class Contract(BaseModel):
         if policy.extra_fields is not None:
             fields["extra_fields"] = policy.extra_fields
         return Contract(patterns=tuple(KeyPattern(**fields) if p is old else p for p in self.patterns))
-
-
-def load_contract(spec: str | None, policies: dict[str, KeyPolicy]) -> Contract:
-    """The default contract, or the one `spec` names, with the per-pattern policies applied.
-
-    `spec` is `package.module`, `package.module:NAME`, `path/to/file.py` or `file.py:NAME`;
-    NAME defaults to CONTRACT.
-    """
-    contract = _import(spec) if spec else _default()
-    for name, policy in policies.items():
-        if name not in contract.names:
-            raise ContractError(
-                f"key policy for unknown pattern {name!r}; the contract has {', '.join(contract.names)}"
-            )
-        contract = contract.with_policy(name, policy)
-    return contract
-
-
-def _default() -> Contract:
-    from redis_preflight.goals_tracker import CONTRACT
-
-    return CONTRACT
-
-
-@cache  # a fleet's runs share one contract: the user's module runs once
-def _import(spec: str) -> Contract:
-    where, _, attribute = spec.partition(":") if not Path(spec).is_file() else (spec, "", "")
-    attribute = attribute or "CONTRACT"
-    try:
-        module = _load_file(Path(where)) if where.endswith(".py") else importlib.import_module(where)
-    except Exception as e:  # noqa: BLE001 - a user's module can fail in any way: say how, once
-        raise ContractError(f"contract {spec!r} (--contract) failed to load: {type(e).__name__}: {e}") from e
-    contract = getattr(module, attribute, None)
-    if not isinstance(contract, Contract):
-        raise ContractError(
-            f"contract {spec!r} (--contract) has no {attribute} of type redis_preflight.contract.Contract "
-            f"(found {type(contract).__name__})"
-        )
-    return contract
-
-
-def _load_file(path: Path) -> Any:
-    if not path.is_file():
-        raise FileNotFoundError(f"no file {path}")
-    spec = importlib.util.spec_from_file_location(f"preflight_contract_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # pydantic resolves the models' annotations through it
-    spec.loader.exec_module(module)
-    return module

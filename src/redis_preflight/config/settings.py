@@ -18,8 +18,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from redis_preflight.config.profiles import Profile
 from redis_preflight.contract import KeyPolicy
-from redis_preflight.profiles import Profile
 
 EPHEMERAL = "ephemeral"
 Area = Literal["connection", "auth", "tls", "latency", "keys", "server", "health", "cluster"]

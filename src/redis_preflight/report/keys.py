@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
-from redis_preflight.census import Census, PatternCensus, Rule, duration
-from redis_preflight.key_findings import rate, ttl_spread
-from redis_preflight.probes.tally import BUCKETS
+from redis_preflight.probes.keys.census import Census, PatternCensus, Rule, duration
+from redis_preflight.probes.keys.tally import BUCKETS
+from redis_preflight.report.keys_findings import rate, ttl_spread
 
 BAR_WIDTH, GAP, CHART_HEIGHT, LABELS_HEIGHT = 58, 6, 110, 34
 BLUE, RED, ORANGE = "#2e86c1", "#c0392b", "#e67e22"

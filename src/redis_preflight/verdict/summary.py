@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from redis_preflight.findings import AREAS, is_result
-from redis_preflight.profiles import Severity
+from redis_preflight.config.profiles import Severity
+from redis_preflight.verdict.outcomes import AREAS, is_result
 
 if TYPE_CHECKING:
     from redis_preflight.run import PreflightRun

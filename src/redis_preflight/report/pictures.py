@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from html import escape
 
+from redis_preflight.config.profiles import Budgets
 from redis_preflight.probes.latency import LatencySample, SlowLog, ms
-from redis_preflight.profiles import Budgets
 
 WIDTH, HEIGHT = 560, 210
 LEFT, RIGHT, TOP, BOTTOM = 36, 14, 56, 34  # the marks' labels sit in four rows above the bars

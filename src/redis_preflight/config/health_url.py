@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from redis_preflight.redact import CREDENTIAL_PARAM, MASK
+from redis_preflight.config.redact import CREDENTIAL_PARAM, MASK
 
 SCHEMES = ("http", "https")
 SEED_PATH = "/api/v1/health/detailed"

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-from redis_preflight.settings import EPHEMERAL, PreflightSettings, SettingsError, source_of
-from redis_preflight.target import Target, TargetError, parse_target
-
-if TYPE_CHECKING:
-    from redis_preflight.probes.cluster import ClusterTopology
-    from redis_preflight.run import PreflightRun
-
-MAX_PARALLEL_TARGETS = 16
+from redis_preflight.config.settings import EPHEMERAL, PreflightSettings, SettingsError, source_of
+from redis_preflight.config.target import Target, TargetError, parse_target
 
 
 @dataclass(frozen=True)
@@ -87,35 +80,3 @@ def index_of(item: pytest.Item) -> int:
     """Which target of the fleet a check runs against."""
     callspec = getattr(item, "callspec", None)
     return int(callspec.params.get("preflight", 0)) if callspec else 0
-
-
-def parametrize(metafunc: pytest.Metafunc, runs: Sequence[PreflightRun]) -> None:
-    """One test per target (a fleet), and per cluster node for checks that ask for `cluster_node`.
-
-    Nodes are discovered here, at collection, so each gets its own result in the report; the
-    observation is cached in the run, so the checks reuse it rather than ask again.
-    """
-    per_node = "cluster_node" in metafunc.fixturenames
-    if "preflight" not in metafunc.fixturenames or (len(runs) == 1 and not per_node):
-        return
-    names = labels([run.target for run in runs])
-    topologies = _discover_all(runs) if per_node else [None] * len(runs)
-    cases: list[tuple[int, str | None]] = []
-    ids: list[str] = []
-    for index, topology in enumerate(topologies):
-        nodes = topology.addresses if topology else ()
-        cases += [(index, node) for node in nodes] or [(index, None)]
-        ids += [node if len(runs) == 1 else f"{names[index]}-{node}" for node in nodes] or [names[index]]
-    if not per_node:
-        metafunc.parametrize("preflight", [index for index, _ in cases], ids=ids, indirect=True)
-    elif len(runs) == 1:
-        if cases[0][1] is not None:
-            metafunc.parametrize("cluster_node", [node for _, node in cases], ids=ids, indirect=True)
-    else:
-        metafunc.parametrize(("preflight", "cluster_node"), cases, ids=ids, indirect=True)
-
-
-def _discover_all(runs: Sequence[PreflightRun]) -> list[ClusterTopology]:
-    """Every target at once: a fleet with slow or dead targets costs one timeout, not one each."""
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_TARGETS, len(runs))) as pool:
-        return list(pool.map(lambda run: run.cluster, runs))
