@@ -4,6 +4,7 @@ import pytest
 
 from redis_preflight.config.profiles import Profile
 from redis_preflight.probes.auth import APP_COMMANDS, DANGEROUS, KEY_PREFIXES
+from redis_preflight.verdict.outcomes import not_applicable, unverified
 
 pytestmark = pytest.mark.area("auth")
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.area("auth")
 @pytest.mark.severity("blocking")
 def test_authenticated(reachability, finding):
     if reachability.auth is None and reachability.failed_stage != "auth":
-        pytest.skip(f"target unreachable: {reachability.failure}")
+        unverified(f"target unreachable: {reachability.failure}")
     assert reachability.failed_stage != "auth", str(reachability.failure)
     auth = reachability.auth
     if auth.user is None:
@@ -24,9 +25,9 @@ def test_authenticated(reachability, finding):
 def test_anonymous_refused(preflight, anonymous, finding):
     """The same probe as the server area's exposure checks: one PING without credentials."""
     if preflight.target.password is None:
-        pytest.skip("REDIS_URL carries no credentials: see test_auth_required")
+        not_applicable("REDIS_URL carries no credentials: see test_auth_required")
     if anonymous.allowed is None:
-        pytest.skip(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
+        unverified(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
     user = preflight.target.username or "default"
     assert not anonymous.allowed, (
         f"{anonymous.seen}: REDIS_URL authenticates as {user!r} but the server answers anyone who "
@@ -39,9 +40,9 @@ def test_anonymous_refused(preflight, anonymous, finding):
 @pytest.mark.severity("advisory", production="blocking")
 def test_auth_required(preflight, reachability, finding):
     if preflight.target.password is not None:
-        pytest.skip("REDIS_URL carries credentials: test_anonymous_refused checks clients without them")
+        not_applicable("REDIS_URL carries credentials: test_anonymous_refused checks clients without them")
     if reachability.auth is None:
-        pytest.skip(f"no anonymous reply to judge: {reachability.failure}")
+        unverified(f"no anonymous reply to judge: {reachability.failure}")
     assert preflight.profile is Profile.LOCAL, (
         f"the server answers clients without credentials ({preflight.profile} profile): anyone who "
         f"reaches {preflight.target.address} can read and change every key; set requirepass, or "
@@ -54,7 +55,7 @@ def test_auth_required(preflight, reachability, finding):
 @pytest.mark.severity("advisory")
 def test_dangerous_commands_disabled(privileges, finding):
     if privileges.unavailable:
-        pytest.skip(privileges.unavailable)
+        unverified(privileges.unavailable)
     user, rules = privileges.user, f" ({privileges.rules})" if privileges.rules else ""
     revoke = " ".join(f"-{name.lower().replace(' ', '|')}" for name in privileges.dangerous)
     assert not privileges.dangerous, (
@@ -67,12 +68,21 @@ def test_dangerous_commands_disabled(privileges, finding):
 
 @pytest.mark.severity("blocking")
 def test_app_commands_allowed(privileges, finding):
+    if privileges.verifier_only:
+        not_applicable(
+            f"user {privileges.user!r} may not run ACL DRYRUN: a least-privilege verifier user, not the "
+            "application's, whose rights this check judges (run with the application's REDIS_URL, "
+            f"or ACL SETUSER {privileges.user} +acl|dryrun)"
+        )
     if privileges.unavailable:
-        pytest.skip(privileges.unavailable)
+        unverified(privileges.unavailable)
     user = privileges.user
     assert not privileges.denied, (
         f"user {user!r} may not run {privileges.denied_by_command()}: the application will get "
         f"NOPERM; grant them (ACL SETUSER {user} {privileges.grant()})"
     )
     patterns = ", ".join(f"{prefix}:*" for prefix in KEY_PREFIXES)
-    finding.observed(f"user {user!r} may run {', '.join(APP_COMMANDS)} on {patterns}")
+    finding.observed(
+        f"user {user!r} is granted {', '.join(APP_COMMANDS)} on {patterns} by ACL "
+        "(whether the server takes writes at all: see test_writes_reach_primary)"
+    )

@@ -4,6 +4,7 @@ import pytest
 
 from redis_preflight.probes.cluster import key_served_here
 from redis_preflight.probes.connection import write_round_trip
+from redis_preflight.verdict.outcomes import not_applicable, unverified
 
 pytestmark = pytest.mark.area("connection")
 
@@ -13,13 +14,13 @@ SEED_CEILING_S = 10.0  # the seed's timeout for slow networks; more stalls a ver
 def skip_if_failed_before(reachability, stage):
     """A later stage cannot be judged when an earlier one failed: say which."""
     if reachability.failed_stage in stage:
-        pytest.skip(f"target unreachable: {reachability.failure}")
+        unverified(f"target unreachable: {reachability.failure}")
 
 
 @pytest.mark.severity("blocking")
 def test_dns_resolves(preflight, reachability, finding):
     if preflight.target.is_unix:
-        pytest.skip("unix socket: no name to resolve")
+        not_applicable("unix socket: no name to resolve")
     assert reachability.failed_stage != "dns", str(reachability.failure)
     resolution = reachability.resolution
     finding.observed(
@@ -46,7 +47,7 @@ REPORTED_BY = {
 def test_ping(reachability, finding):
     skip_if_failed_before(reachability, ("dns", "connect"))
     if reachability.failed_stage in REPORTED_BY:
-        pytest.skip(REPORTED_BY[reachability.failed_stage])
+        unverified(REPORTED_BY[reachability.failed_stage])
     assert reachability.ok, str(reachability.failure)
     finding.observed(f"PONG in {reachability.handshake.elapsed_ms:.2f} ms")
 
@@ -83,7 +84,7 @@ def test_client_settings(preflight, finding):
 @pytest.mark.severity("blocking")
 def test_write_round_trip(preflight, redis_client, finding):
     if not preflight.settings.allow_write:
-        pytest.skip("read-only run: --allow-write enables the set/get round trip")
+        not_applicable("read-only run: --allow-write enables the set/get round trip")
     trip = write_round_trip(redis_client, key_served_here(preflight.cluster, "preflight:probe:"))
     assert trip.matched, f"SET then GET of {trip.key} returned another value: is this a proxy?"
     finding.observed(f"SET/GET/DEL {trip.key} in {trip.elapsed_ms:.2f} ms (30 s TTL)")

@@ -3,6 +3,7 @@
 import pytest
 
 from redis_preflight.config.profiles import Severity
+from redis_preflight.verdict.outcomes import unverified
 
 pytestmark = pytest.mark.area("health")
 
@@ -20,7 +21,7 @@ def test_health_endpoint_answers(health_exchange, finding):
 @pytest.mark.severity("advisory")
 def test_health_content_type(health_response, finding):
     if health_response.status != 200:
-        pytest.skip(f"HTTP {health_response.status}: see test_health_endpoint_answers")
+        unverified(f"HTTP {health_response.status}: see test_health_endpoint_answers")
     assert health_response.is_json, (
         f"Content-Type {health_response.content_type or '(none)'!r} at {health_response.url}, expected "
         "application/json: clients and monitors may refuse the document; return it as JSON"
@@ -44,7 +45,7 @@ def test_health_response_time(preflight, health_response, finding):
 @pytest.mark.usefixtures("health_body_shown")
 def test_health_document(preflight, health_exchange, finding):
     if health_exchange.document is None and health_exchange.document_failure is None:
-        pytest.skip(f"no health document to validate: {health_exchange.failure}")
+        unverified(f"no health document to validate: {health_exchange.failure}")
     assert health_exchange.document_failure is None, str(health_exchange.document_failure)
     document = health_exchange.document
     required = preflight.settings.required_services
@@ -93,7 +94,7 @@ def test_health_services(preflight, health_document, finding):
 def test_health_agrees_with_direct_probe(preflight, health_document, reachability, finding):
     app_says = health_document.services.get("redis")
     if app_says is None:
-        pytest.skip("the health document has no services.redis to compare with the direct probe")
+        unverified("the health document has no services.redis to compare with the direct probe")
     verified = preflight.target.redacted
     assert reachability.ok or not app_says, (
         f"the application reports redis: true but the verifier cannot reach {verified} "

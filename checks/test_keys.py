@@ -1,7 +1,6 @@
 """Keys: every pattern of the key contract keeps its value shape and its TTL policy."""
 
 import pytest
-from pytest_html import extras as html
 
 from redis_preflight.probes.keys.census import Rule
 from redis_preflight.report.keys import census_table, ttl_picture, violations_table
@@ -17,6 +16,7 @@ from redis_preflight.report.keys_findings import (
     ttl_spread,
     unmatched,
 )
+from redis_preflight.verdict.outcomes import not_applicable
 
 pytestmark = [
     pytest.mark.area("keys"),
@@ -34,26 +34,26 @@ def pytest_generate_tests(metafunc):
 def skip_without_keys(census, pattern_census):
     reason = no_keys(census, pattern_census)
     if reason:
-        pytest.skip(reason)
+        not_applicable(reason)
 
 
 @pytest.mark.severity("advisory")
-def test_census(census, finding, extras):
-    extras.append(html.html(census_table(census)))
+def test_census(census, finding, evidence):
+    evidence.append(census_table(census))
     assert census.complete, cut_short(census)
     finding.observed(census_line(census))
 
 
-def test_shape(census, pattern_census, finding, extras):
+def test_shape(census, pattern_census, finding, evidence):
     skip_without_keys(census, pattern_census)
-    extras.append(html.html(violations_table(pattern_census)))
+    evidence.append(violations_table(pattern_census))
     assert not pattern_census.failures(Rule.SHAPE), broken(census, pattern_census, Rule.SHAPE)
     finding.observed(f"{examined(census, pattern_census)}: every value keeps the shape")
 
 
-def test_ttl(census, pattern_census, finding, extras):
+def test_ttl(census, pattern_census, finding, evidence):
     skip_without_keys(census, pattern_census)
-    extras.append(html.html(ttl_picture(pattern_census)))
+    evidence.append(ttl_picture(pattern_census))
     assert not pattern_census.failures(Rule.TTL), broken(census, pattern_census, Rule.TTL)
     finding.observed(f"{examined(census, pattern_census)}: all have a TTL ({ttl_spread(pattern_census)})")
 
@@ -61,7 +61,7 @@ def test_ttl(census, pattern_census, finding, extras):
 def test_ttl_bounds(census, pattern_census, finding):
     skip_without_keys(census, pattern_census)
     if bounds(pattern_census) is None:
-        pytest.skip(f"the contract sets no TTL bound for {pattern_census.name}")
+        not_applicable(f"the contract sets no TTL bound for {pattern_census.name}")
     assert not pattern_census.failures(Rule.TTL_BOUNDS), broken(census, pattern_census, Rule.TTL_BOUNDS)
     finding.observed(f"{examined(census, pattern_census)}: TTLs {bounds(pattern_census)}")
 

@@ -1,10 +1,10 @@
 """Server: memory, eviction, persistence, clients, replication, exposure and version, from one snapshot."""
 
 import pytest
-import pytest_html
 
 from redis_preflight.config.profiles import Profile, Severity
 from redis_preflight.probes.server.versions import release_support, supported_lines
+from redis_preflight.verdict.outcomes import not_applicable, unverified
 
 pytestmark = pytest.mark.area("server")
 
@@ -22,7 +22,7 @@ PRIMARY_SILENCE_S = 60
 def skip_on_local(preflight, what):
     __tracebackhide__ = True
     if preflight.profile is Profile.LOCAL:
-        pytest.skip(f"local profile: {what} is checked on remote and production (--profile remote)")
+        not_applicable(f"local profile: {what} is checked on remote and production (--profile remote)")
 
 
 def mib(size):
@@ -43,7 +43,7 @@ def skip_if_unread(value, setting, snapshot):
     __tracebackhide__ = True
     if value is None:
         missing = snapshot.config_blocked or "CONFIG GET gave no answer"
-        pytest.skip(f"{missing}: {setting} is not in INFO; check it in the provider's console")
+        unverified(f"{missing}: {setting} is not in INFO; check it in the provider's console")
 
 
 @pytest.mark.severity("advisory")
@@ -112,7 +112,7 @@ def test_persistence_enabled(preflight, server_snapshot, finding):
         return
     if persistence.rdb_enabled is None:
         if not persistence.rdb_ran_since_start:
-            pytest.skip(
+            unverified(
                 f"{server_snapshot.config_blocked}: the save rules cannot be read, and INFO shows AOF "
                 "off and no RDB snapshot since start; check backups in the provider's console"
             )
@@ -152,7 +152,7 @@ def test_last_save_recent(preflight, server_snapshot, finding):
         finding.observed(f"AOF on: writes are logged as they happen{persistence.in_progress}")
         return
     if persistence.rdb_enabled is False:
-        pytest.skip("no RDB snapshots and no AOF: nothing is saved (see test_persistence_enabled)")
+        not_applicable("no RDB snapshots and no AOF: nothing is saved (see test_persistence_enabled)")
     last = age(persistence.last_save_age_s)
     if persistence.changes_since_save == 0:
         finding.observed(f"last save {last} ago, no change since{persistence.in_progress}")
@@ -243,11 +243,28 @@ def test_replication_link(server_snapshot, finding):
     )
 
 
+@pytest.mark.severity("blocking")
+def test_writes_reach_primary(preflight, server_snapshot, finding):
+    if not preflight.contract.patterns:
+        not_applicable("the key contract names no key the application writes")
+    replication = server_snapshot.replication
+    if replication.role == "primary":
+        finding.observed("the target is a primary: it takes the application's writes")
+        return
+    assert preflight.settings.read_only_target, (
+        f"the target is a read-only replica of {replication.primary}: every write the application makes "
+        f"(the contract's {', '.join(preflight.contract.names)} keys) gets READONLY; point REDIS_URL at "
+        f"the primary (redis://{replication.primary}/{preflight.target.db}), or give --read-only-target "
+        "if the application only reads here"
+    )
+    finding.observed(f"replica of {replication.primary}, declared read-only (--read-only-target)")
+
+
 def needs_credentials(anonymous, finding):
     """True when clients without credentials are refused: then nothing is exposed."""
     __tracebackhide__ = True
     if anonymous.allowed is None:
-        pytest.skip(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
+        unverified(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
     if not anonymous.allowed:
         finding.observed(f"authentication required ({anonymous.seen})")
     return not anonymous.allowed
@@ -289,10 +306,10 @@ def test_version_supported(server_snapshot, server_identity, finding):
         )
         return
     if "valkey_version" in server_snapshot.info:
-        pytest.skip(f"Valkey {server_snapshot.info['valkey_version']}: the release list covers Redis only")
+        not_applicable(f"Valkey {server_snapshot.info['valkey_version']}: the release list covers Redis only")
     support = release_support(version)
     if support.line == "?":
-        pytest.skip(f"redis_version {version!r} is not a version the release list can place")
+        unverified(f"redis_version {version!r} is not a version the release list can place")
     ended = f" on {support.ended}" if support.ended else ""
     assert support.supported is not False, (
         f"redis {version}: release line {support.line} stopped getting security fixes{ended} (list of "
@@ -303,10 +320,10 @@ def test_version_supported(server_snapshot, server_identity, finding):
 
 
 @pytest.mark.severity("advisory")
-def test_server_snapshot(server_snapshot, snapshot_html, extras, finding):
+def test_server_snapshot(server_snapshot, snapshot_html, evidence, finding):
     info = server_snapshot.info
     assert "redis_version" in info, "INFO has no redis_version: is this Redis?"
-    extras.append(pytest_html.extras.html(snapshot_html))
+    evidence.append(snapshot_html)
     keys = sum(
         db.get("keys", 0) for name, db in info.items() if name.startswith("db") and isinstance(db, dict)
     )

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from redis_preflight.config.profiles import Profile, Severity
+from redis_preflight.verdict.outcomes import not_applicable, unverified
 
 pytestmark = pytest.mark.area("tls")
 
@@ -27,9 +28,9 @@ def test_tls_required(preflight, finding):
 @pytest.mark.severity("blocking")
 def test_tls_handshake(preflight, reachability, finding):
     if not preflight.target.tls:
-        pytest.skip("plaintext target (redis://): no TLS to check")
+        not_applicable("plaintext target (redis://): no TLS to check")
     if reachability.stopped_before("tls"):
-        pytest.skip(f"target unreachable: {reachability.failure}")
+        unverified(f"target unreachable: {reachability.failure}")
     assert reachability.failed_stage != "tls", str(reachability.failure)
     session, settings = reachability.tls, preflight.settings
     trusted = f"--tls-ca-file {settings.tls_ca_file.name}" if settings.tls_ca_file else "the system store"
@@ -42,7 +43,7 @@ def test_tls_handshake(preflight, reachability, finding):
 def test_tls_verified(preflight, tls_session, tls_verification, finding):
     insecure = preflight.settings.tls_insecure
     if not insecure and not tls_session.verified:
-        pytest.skip("the handshake rejected the certificate: see test_tls_handshake")
+        unverified("the handshake rejected the certificate: see test_tls_handshake")
     verdict = (
         f"a verified handshake fails: {tls_verification}"
         if tls_verification

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,17 +49,30 @@ def password_redis(redis_factory: Callable[..., LocalRedis]) -> LocalRedis:
     return redis_factory(f'requirepass "{PASSWORD}"')
 
 
+EVIDENCE = re.compile(r'<!-- evidence (.*?) --><div class="evidence">(.*?)</div><!-- /evidence -->', re.S)
+
+
 @dataclass
 class Outcome:
-    """What one run of the real suite left: exit code, terminal output, reports."""
+    """What one run of the real suite left: exit code, terminal output, and its reports, read at once
+    (so that a later run into the same directory cannot change what this one is judged by)."""
 
     returncode: int
     output: str
     report_dir: Path
+    files: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.files = {
+            p.name: p.read_text(errors="replace")
+            for p in (self.report_dir.iterdir() if self.report_dir.is_dir() else ())
+            if p.is_file()
+        }
 
     @property
     def summary(self) -> dict[str, Any]:
-        return json.loads((self.report_dir / "summary.json").read_text())
+        assert "summary.json" in self.files, f"no summary.json in {self.report_dir}"
+        return json.loads(self.files["summary.json"])
 
     def check(self, name: str) -> dict[str, Any]:
         """The summary entry of the check whose id ends with `name` (e.g. "test_ping")."""
@@ -64,10 +80,19 @@ class Outcome:
         assert len(matches) == 1, f"{name}: {len(matches)} entries in summary.json"
         return matches[0]
 
+    def evidence(self) -> dict[str, list[str]]:
+        """The HTML each check attached to report.html, by test name (e.g. "test_ttl[blacklist]")."""
+        page = self.files.get("report.html", "")
+        found: dict[str, list[str]] = {}
+        for check_id, fragment in EVIDENCE.findall(page):
+            shown = found.setdefault(html.unescape(check_id).split("::")[-1], [])
+            if fragment not in shown:  # a finding's evidence is shown once; keep each fragment once
+                shown.append(fragment)
+        return found
+
     def outputs(self) -> str:
         """Everything a person or a pipeline can read of this run."""
-        files = [p.read_text(errors="replace") for p in self.report_dir.iterdir() if p.is_file()]
-        return "\n".join([self.output, *files])
+        return "\n".join([self.output, *self.files.values()])
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -105,7 +130,10 @@ def run_suite(
 def run_preflight(tmp_path: Path) -> Callable[..., Outcome]:
     """Run the console script from an empty directory, its reports in it."""
 
+    runs = itertools.count()
+
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Outcome:
-        return run_suite(tmp_path / "reports", *args, cwd=tmp_path, env=env, timeout=timeout)
+        report_dir = tmp_path / f"reports-{next(runs)}"  # every run its own reports
+        return run_suite(report_dir, *args, cwd=tmp_path, env=env, timeout=timeout)
 
     return run

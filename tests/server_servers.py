@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import html
-import json
-import re
 import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import redis
 
@@ -48,12 +44,7 @@ def command_flags(client: redis.Redis, names: set[str]) -> dict[str, list[str]]:
 
 
 def report_extras(report_dir: Path) -> dict[str, list[str]]:
-    """The HTML extras pytest-html stored for each check, by test name."""
-    text = (report_dir / "report.html").read_text()
-    match = re.search(r'data-jsonblob="([^"]*)"', text)
-    assert match, "report.html has no data-jsonblob"
-    data: dict[str, Any] = json.loads(html.unescape(match[1]))
-    return {
-        test_id.split("::")[-1]: [extra["content"] for row in rows for extra in row.get("extras", [])]
-        for test_id, rows in data["tests"].items()
-    }
+    """The HTML evidence each check attached to report.html, by test name."""
+    from conftest import Outcome
+
+    return Outcome(0, "", report_dir).evidence()

@@ -24,7 +24,7 @@ def test_healthy_server_passes(run_preflight, plain_redis):
     assert outcome.check("test_ping")["outcome"] == "passed"
     assert outcome.check("test_ping")["message"].startswith("PONG in ")
     assert outcome.check("test_server_identity")["message"].startswith("redis 7.")
-    assert outcome.check("test_write_round_trip")["outcome"] == "skipped"
+    assert outcome.check("test_write_round_trip")["outcome"] == "not_applicable"
     assert {c["area"] for c in summary["checks"]} >= {"connection"}
 
 
@@ -44,7 +44,7 @@ def test_refused_port_fails_fast_and_skips_the_rest(run_preflight):
     assert tcp["outcome"] == "failed"
     assert tcp["message"].startswith("connection refused at 127.0.0.1:")
     identity = outcome.check("test_server_identity")
-    assert identity["outcome"] == "skipped"
+    assert identity["outcome"] == "unverified"
     assert identity["message"].startswith("target unreachable: connection refused")
 
 
@@ -52,7 +52,7 @@ def test_db_out_of_range(run_preflight, plain_redis):
     outcome = run_preflight("--redis-url", f"redis://127.0.0.1:{plain_redis.port}/99")
     assert outcome.returncode == 1
     assert outcome.check("test_db_selectable")["message"].startswith("DB index is out of range")
-    assert outcome.check("test_ping")["outcome"] == "skipped"
+    assert outcome.check("test_ping")["outcome"] == "unverified"
 
 
 @pytest.fixture

@@ -23,8 +23,15 @@ def fleet(plain_redis, password_redis) -> list[str]:
     ]
 
 
+TIMED = ("test_setup_time", "test_latency_tail", "test_round_trip_latency", "test_slow_commands")
+
+
 def results(outcome) -> list[tuple[str, str, str]]:
-    return [(c["id"], c["target"], c["outcome"]) for c in outcome.summary["checks"]]
+    """Each check's id, target and outcome; a timing's outcome is left out, as load moves it."""
+    return [
+        (c["id"], c["target"], "timed" if c["id"].split("::")[-1].startswith(TIMED) else c["outcome"])
+        for c in outcome.summary["checks"]
+    ]
 
 
 def test_fleet_with_a_broken_target_same_reports_with_and_without_xdist(run_preflight, fleet):
@@ -102,5 +109,8 @@ def test_health_endpoint_goes_with_the_first_target_of_a_fleet(run_preflight, pl
     health = httpserver_ipv4.url_for(SEED_PATH)
     outcome = run_preflight("--redis-url", plain_redis.url, "--redis-url", dead, "--health-url", health)
     cross = [c for c in outcome.summary["checks"] if "test_health_agrees_with_direct_probe" in c["id"]]
-    assert [(c["target"], c["outcome"]) for c in cross] == [(plain_redis.url, "passed"), (dead, "skipped")]
+    assert [(c["target"], c["outcome"]) for c in cross] == [
+        (plain_redis.url, "passed"),
+        (dead, "not_applicable"),
+    ]
     assert cross[1]["message"].startswith("the health endpoint is checked with the fleet's first target")

@@ -48,7 +48,7 @@ def test_without_a_health_url_every_health_check_is_skipped_with_the_reason(run_
     outcome = run_preflight("--redis-url", plain_redis.url)
     assert outcome.returncode == 0, outcome.output
     for name, check in health_of(outcome).items():
-        assert check["outcome"] == "skipped", name
+        assert check["outcome"] == "not_applicable", name
         assert check["area"] == "health"
         assert check["message"].startswith("no health URL: give --health-url or HEALTH_URL"), name
 
@@ -106,11 +106,11 @@ def test_degraded_and_slow_are_advisory_and_strict_makes_them_gate(run_preflight
     outcome = run_preflight("--redis-url", plain_redis.url, "--health-url", url, "--health-budget-ms", "0.01")
     assert outcome.returncode == 0, outcome.output
     status = outcome.check("test_health_status")
-    assert status["outcome"] == "failed"
+    assert status["outcome"] == "advisory"
     assert status["severity"] == "advisory"
     assert status["message"].startswith("the application reports status 'degraded', expected 'healthy'")
     slow = outcome.check("test_health_response_time")
-    assert slow["outcome"] == "failed"
+    assert slow["outcome"] == "advisory"
     assert slow["severity"] == "advisory"
     assert "over the 0.01 ms budget of the local profile" in slow["message"]
     strict = run_preflight("--redis-url", plain_redis.url, "--health-url", url, "--strict")
@@ -167,7 +167,7 @@ def test_404_suggests_the_path_and_skips_the_document_checks(run_preflight, plai
     assert answers["message"].startswith("HTTP 404 NOT FOUND at http://127.0.0.1:")
     assert "/api/v1/health/detailed" in answers["message"]
     for name in ("test_health_document", "test_health_status", "test_health_agrees_with_direct_probe"):
-        assert outcome.check(name)["outcome"] == "skipped", name
+        assert outcome.check(name)["outcome"] == "unverified", name
         assert "HTTP 404" in outcome.check(name)["message"]
 
 
@@ -178,7 +178,7 @@ def test_refused_health_endpoint_fails_once_and_skips_the_rest(run_preflight, pl
     assert outcome.check("test_health_endpoint_answers")["message"].startswith(
         "connection refused at http://"
     )
-    skipped = [c for c in health_of(outcome).values() if c["outcome"] == "skipped"]
+    skipped = [c for c in health_of(outcome).values() if c["outcome"] == "unverified"]
     assert len(skipped) == len(HEALTH_CHECKS) - 1
     assert outcome.check("test_ping")["outcome"] == "passed"
 
@@ -189,7 +189,7 @@ def test_html_error_page_is_diagnosed_and_attached_escaped(run_preflight, plain_
     outcome = run_preflight("--redis-url", plain_redis.url, "--health-url", url)
     assert outcome.returncode == 1
     assert outcome.check("test_health_document")["message"].startswith("an HTML page ('502 Bad Gateway')")
-    assert outcome.check("test_health_content_type")["outcome"] == "failed"
+    assert outcome.check("test_health_content_type")["outcome"] == "advisory"
     html = (outcome.report_dir / "report.html").read_text()
     assert "alert(1)" in html
     assert "<script>alert(1)" not in html

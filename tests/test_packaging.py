@@ -54,7 +54,8 @@ def test_installed_console_script_ignores_the_users_pytest_config(wheel, tmp_pat
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert str(target / "redis_preflight" / "checks") in done.stdout  # the shipped checks ran
+    assert f"rootdir: {target / 'redis_preflight'}" in done.stdout  # the shipped checks ran
+    assert "checks/test_connection.py" in done.stdout
     assert (project / "reports" / "summary.json").is_file()
 
 

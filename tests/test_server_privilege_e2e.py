@@ -17,6 +17,7 @@ from server_servers import (
 from conftest import PASSWORD
 from redis_preflight.contract.samples import seed
 from redis_preflight.ephemeral.local_server import LocalRedis
+from redis_preflight.verdict.summary import EXIT_INCOMPLETE
 
 # State-changing commands that carry no "write" flag.
 ADMIN_CHANGES = {
@@ -67,7 +68,7 @@ def test_renamed_commands_skip_or_fall_back(run_preflight, managed_like, profile
     renamed = "CONFIG GET not available (unknown command at 127.0.0.1:"
     exposure_severity = "advisory" if profile == "local" else "blocking"
     for name in ("test_protected_mode", "test_bind_interfaces"):
-        assert (checks[name]["outcome"], checks[name]["severity"]) == ("skipped", exposure_severity)
+        assert (checks[name]["outcome"], checks[name]["severity"]) == ("unverified", exposure_severity)
         assert checks[name]["message"].startswith(renamed), checks[name]
         assert "CONFIG is renamed or disabled on this server" in checks[name]["message"]
     for name in ("test_memory_headroom", "test_eviction_policy", "test_client_headroom"):
@@ -76,7 +77,7 @@ def test_renamed_commands_skip_or_fall_back(run_preflight, managed_like, profile
     assert "SLOWLOG GET not available" in checks["test_server_snapshot"]["message"]
     if profile == "remote":
         persistence = checks["test_persistence_enabled"]
-        assert (persistence["outcome"], persistence["severity"]) == ("skipped", "advisory")
+        assert (persistence["outcome"], persistence["severity"]) == ("unverified", "advisory")
         assert persistence["message"].startswith(renamed)
         assert "the save rules cannot be read" in persistence["message"]
 
@@ -108,7 +109,7 @@ def test_readme_acl_user_runs_the_whole_suite(run_preflight, least_privilege):
     }
     assert skipped_for_privilege == {"test_protected_mode", "test_bind_interfaces"}
     for name in skipped_for_privilege:
-        assert restricted[name]["outcome"] == "skipped"
+        assert restricted[name]["outcome"] == "unverified"
         assert admin[name]["outcome"] == "passed"
     # The auth area judges the credentials given: the admin run has none, the restricted one has.
     compared = {name for name, check in restricted.items() if check["area"] != "auth"}
@@ -132,12 +133,16 @@ def test_user_without_info_skips_naming_it(run_preflight, least_privilege):
     )
     url = f"redis://noinfo:pw@127.0.0.1:{least_privilege.port}/0"
     outcome = run_preflight("--redis-url", url)
-    assert outcome.returncode == 0, outcome.output
+    assert outcome.returncode == EXIT_INCOMPLETE, outcome.output  # the replication link is unseen
+    assert {u["id"].split("::")[-1] for u in outcome.summary["unverified_blocking"]} == {
+        "test_replication_link",
+        "test_writes_reach_primary",
+    }
     checks = checks_by_name(outcome)
     assert not [c for c in checks.values() if c["outcome"] == "error"], outcome.output
     needing_info = [c for c in checks.values() if c["area"] == "server"] + [checks["test_server_identity"]]
     for check in needing_info:
-        assert check["outcome"] == "skipped", check
+        assert check["outcome"] == "unverified", check
         assert check["message"].startswith("INFO not available (NOPERM at 127.0.0.1:"), check
     assert checks["test_ping"]["outcome"] == "passed"
 

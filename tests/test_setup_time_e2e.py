@@ -78,7 +78,7 @@ def test_slow_set_up_is_flagged(run_preflight, slow_auth):
     outcome = run_preflight("--redis-url", url, "--socket-timeout", "1")
     assert outcome.returncode == 0, outcome.output
     setup = outcome.check("test_setup_time")
-    assert (setup["outcome"], setup["severity"]) == ("failed", "advisory")
+    assert (setup["outcome"], setup["severity"]) == ("advisory", "advisory")
     assert setup["message"].startswith(
         "connection set-up near its timeouts: AUTH over half its 1 s timeout (TCP "
     )

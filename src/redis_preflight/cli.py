@@ -14,9 +14,6 @@ PACKAGE = Path(str(files("redis_preflight")))
 # The plugins the gate uses. Others installed beside it (hypothesis, benchmark, ...) would cost
 # start-up time on every verdict and could change it; `pytest -p redis_preflight.plugin` keeps them.
 PLUGINS = (
-    "pytest_html.plugin",
-    "pytest_html.fixtures",
-    "pytest_metadata.plugin",
     "pytest_timeout",
     "xdist.plugin",
     "xdist.looponfail",
@@ -35,8 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     checks = checks_dir()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # inherited by pytest-xdist's workers
     plugins = [arg for name in PLUGINS if find_spec(name.split(".")[0]) for arg in ("-p", name)]
-    # Our own ini and rootdir: the user's pytest configuration must not leak into the gate.
-    ini = ["-c", str(PACKAGE / "preflight.ini"), "--rootdir", str(checks)]
+    # Our own ini and rootdir: the user's pytest configuration must not leak into the gate. The
+    # rootdir is the checks' parent, so a check is named checks/test_keys.py::test_shape[...].
+    ini = ["-c", str(PACKAGE / "preflight.ini"), "--rootdir", str(checks.parent)]
     return int(pytest.main([*ini, *plugins, str(checks), *args]))
 
 

@@ -16,11 +16,13 @@ from redis_preflight.config.target import TargetError
 from redis_preflight.contract import ContractError
 from redis_preflight.ephemeral.local_server import LocalServerError
 from redis_preflight.fixtures.fleet import parametrize
-from redis_preflight.report.writer import ReportWriter, fleet_header_lines, reports_of
+from redis_preflight.report.files import ReportFiles, write_json
+from redis_preflight.report.writer import ReportWriter, fleet_header_lines
 from redis_preflight.run import prepare
-from redis_preflight.verdict import noperm as forbidden
-from redis_preflight.verdict.outcomes import AREAS, area_of, describe, is_result
-from redis_preflight.verdict.summary import Summary, write_usage_error
+from redis_preflight.verdict import noperm
+from redis_preflight.verdict.outcomes import AREAS, area_of
+from redis_preflight.verdict.record import record
+from redis_preflight.verdict.summary import Summary, usage_error_document
 
 BACKSTOP_TIMEOUT_S = 60.0
 FLAG = bool  # an option that takes no value
@@ -46,6 +48,18 @@ OPTIONS = (
     Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
     Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
     Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
+    Option(
+        "--accept-incomplete",
+        "accept_incomplete",
+        FLAG,
+        "exit 0 on an INCOMPLETE verdict (a known restricted setup); the report says it was accepted",
+    ),
+    Option(
+        "--read-only-target",
+        "read_only_target",
+        FLAG,
+        "the target is a replica on purpose: the application only reads from it",
+    ),
     # TLS and authentication
     Option("--tls-ca-file", "tls_ca_file", str, "CA bundle (PEM) to verify the server (default: system)"),
     Option("--tls-cert-file", "tls_cert_file", str, "client certificate (PEM) for servers that require one"),
@@ -113,29 +127,23 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         runs = prepare(cli, env_file, config.invocation_params.dir)
     except (SettingsError, TargetError, LocalServerError, ContractError) as e:
-        write_usage_error(_report_dir(config, cli.get("report_dir")) / "summary.json", str(e))
+        write_json(
+            ReportFiles.under(_report_dir(config, cli.get("report_dir"))).summary,
+            usage_error_document(str(e)),
+        )
         raise pytest.UsageError(str(e)) from None
-    run = runs[0]
-    config.stash[stash.RUN] = run
+    config.stash[stash.RUN] = runs[0]
     config.stash[stash.FLEET] = runs
-    config.stash[stash.REDACTOR] = Redactor(secret for each in runs for secret in each.secrets)
-    summary = Summary.of(runs)
-    config.stash[stash.SUMMARY] = summary
-    html, junit, summary_json = reports_of(_report_dir(config, str(run.settings.report_dir)))
-    config.option.htmlpath = config.option.htmlpath or str(html)
-    config.option.xmlpath = config.option.xmlpath or str(junit)
-    config.option.self_contained_html = True
+    redactor = Redactor(secret for each in runs for secret in each.secrets)
+    config.stash[stash.REDACTOR] = redactor
     if config.getoption("timeout", None) is None and not config.getini("timeout"):
         config.option.timeout = BACKSTOP_TIMEOUT_S
     for module in fixtures.MODULES:
         config.pluginmanager.register(module, module.__name__)
-    config.pluginmanager.register(forbidden, "redis_preflight.verdict.noperm")
-    writer = ReportWriter(
-        summary,
-        config.stash[stash.REDACTOR],
-        [Path(config.option.htmlpath), Path(config.option.xmlpath), summary_json],
-    )
-    config.pluginmanager.register(writer, "redis_preflight.report.writer")
+    config.pluginmanager.register(noperm, "redis_preflight.verdict.noperm")
+    files = ReportFiles.under(_report_dir(config, str(runs[0].settings.report_dir)))
+    writer = ReportWriter(Summary.of(runs), redactor, files, runs)
+    config.pluginmanager.register(writer, "redis_preflight.report")
 
 
 def _env_file(config: pytest.Config) -> Path | None:
@@ -162,22 +170,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return fleet_header_lines(stash.fleet(config)) if stash.RUN in config.stash else []
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if stash.RUN in session.config.stash:
-        from pytest_metadata.plugin import metadata_key
-
-        run = stash.run(session.config)
-        session.config.stash[metadata_key].update(
-            {
-                "Target": " ".join(each.target.redacted for each in stash.fleet(session.config)),
-                **({"Health endpoint": run.health.redacted} if run.health else {}),
-                "Profile": f"{run.profile} ({run.profile_reason})",
-                **{k.capitalize(): v for k, v in run.thresholds().items()},
-            }
-        )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -217,16 +209,6 @@ def pytest_runtest_makereport(
     run = stash.run_of(item)
     if call.excinfo is not None:
         run.notice(item.name, call.excinfo.value)
-    if is_result(report) and not any(name == "outcome" for name, _ in item.user_properties):
-        result = describe(item, call, report, run.target, run.profile)
-        properties = [
-            ("target", run.target.redacted),
-            ("area", result.area),
-            ("severity", result.severity),
-            ("outcome", result.outcome),
-            ("message", result.message),
-        ]
-        item.user_properties.extend(properties)
-        report.user_properties.extend(properties)
+    record(item, call, report, run, config.stash[stash.REDACTOR])
     config.stash[stash.REDACTOR].scrub_report(report)
     return report

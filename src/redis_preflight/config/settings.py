@@ -50,7 +50,11 @@ class PreflightSettings(BaseSettings):
     connect_timeout: float = Field(default=5.0, gt=0, le=300)
     socket_timeout: float = Field(default=5.0, gt=0, le=300)
     strict: bool = False
+    # An INCOMPLETE verdict (a blocking check unverified) exits 0: a restricted setup, known and accepted.
+    accept_incomplete: bool = False
     allow_write: bool = False
+    # The target is a replica on purpose: the application only reads from it.
+    read_only_target: bool = False
     report_dir: Path = Path("reports")
     # Fleets and topologies (see README "Cluster, Sentinel and fleets").
     targets_file: Path | None = None
@@ -147,6 +151,8 @@ CLI_NAMES = {
     "socket_timeout": "--socket-timeout",
     "strict": "--strict",
     "allow_write": "--allow-write",
+    "accept_incomplete": "--accept-incomplete",
+    "read_only_target": "--read-only-target",
     "report_dir": "--report-dir",
     "tls_ca_file": "--tls-ca-file",
     "tls_cert_file": "--tls-cert-file",

@@ -12,7 +12,7 @@ import redis
 
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
-from redis_preflight.errors import UsernameWithoutAcl
+from redis_preflight.errors import UsernameWithoutAcl, classify
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,7 @@ class Privileges:
     dangerous: tuple[str, ...]  # dangerous commands it may run
     denied: tuple[tuple[str, str], ...]  # (command, key pattern) the application needs, refused
     unavailable: str | None = None  # why the server cannot judge (no ACL DRYRUN before 7.0)
+    verifier_only: bool = False  # NOPERM for ACL DRYRUN: a least-privilege verifier user
 
     def denied_by_command(self) -> str:
         """`SET EX, INCR on user_session:*, blacklist:*; ...`, one clause per set of patterns."""
@@ -116,10 +117,10 @@ class Privileges:
         return " ".join([*commands, *patterns])
 
 
-def privileges(client: redis.Redis, user: str) -> Privileges:
+def privileges(client: redis.Redis, user: str, target: Target) -> Privileges:
     """The user's rules and a dry run of the dangerous and the needed commands, in one round trip.
 
-    NOPERM for ACL DRYRUN itself is raised: the checks that need it are skipped, naming it.
+    NOPERM for ACL DRYRUN itself marks a verifier-only user: the checks say so, naming the grant.
     """
     needed = {
         (command, f"{prefix}:*"): tuple(a.format(key=f"{prefix}:preflight", prefix=prefix) for a in args)
@@ -128,8 +129,9 @@ def privileges(client: redis.Redis, user: str) -> Privileges:
     }
     try:
         allowed = _dry_run(client, user, [*DANGEROUS.values(), *needed.values()])
-    except redis.exceptions.NoPermissionError:
-        raise
+    except redis.exceptions.NoPermissionError as e:
+        reason = classify(e, target).message
+        return Privileges(user, None, (), (), unavailable=reason, verifier_only=True)
     except redis.ResponseError as e:
         reason = f"ACL DRYRUN is not available ({e}): it needs Redis 7.0+ and an ACL command not renamed"
         return Privileges(user, _rules(client, user), (), (), unavailable=reason)

@@ -1,23 +1,25 @@
-"""Where the reports go, the header every output starts with, and the closing summary."""
+"""The report plugin: follows the run, then writes summary.json, junit.xml and report.html from the
+same results, sets the exit code, and ends the terminal with the verdict."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
-from html import escape
-from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
 
+from redis_preflight import stash
 from redis_preflight.config.fleet import labels
 from redis_preflight.config.redact import Redactor
-from redis_preflight.report.banner import banner_html
+from redis_preflight.report.files import ReportFiles, write_atomically, write_json
+from redis_preflight.report.html import report_html, verdict_words
+from redis_preflight.report.junit import junit_xml
 from redis_preflight.run import PreflightRun
-from redis_preflight.verdict.summary import CheckResult, Summary
-
-
-def reports_of(directory: Path) -> tuple[Path, Path, Path]:
-    return directory / "report.html", directory / "junit.xml", directory / "summary.json"
+from redis_preflight.verdict.outcomes import CheckResult, Outcome, area_of, severity_of
+from redis_preflight.verdict.record import result_of, teststatus
+from redis_preflight.verdict.summary import Planned, Summary
 
 
 def header_lines(run: PreflightRun) -> list[str]:
@@ -46,75 +48,144 @@ def fleet_header_lines(runs: Sequence[PreflightRun]) -> list[str]:
 
 
 class ReportWriter:
-    """Registered as a plugin: collects results, writes summary.json, sets the exit code."""
+    """Registered as a plugin on the controller: one result per check, the reports at the end."""
 
-    def __init__(self, summary: Summary, redactor: Redactor, outputs: list[Path]) -> None:
+    def __init__(
+        self, summary: Summary, redactor: Redactor, files: ReportFiles, runs: Sequence[PreflightRun]
+    ) -> None:
         self.summary = summary
         self.redactor = redactor
-        self.outputs = outputs
+        self.files = files
+        self.runs = runs
+        self.collect_only = False
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.collect_only = bool(config.option.collectonly)
+        self.files.clear()  # no earlier run's reports may be read as this one's, even if we die
+        if not self.collect_only:
+            signal.signal(signal.SIGTERM, _interrupt)
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            # Checks are named from the rootdir (checks/test_keys.py), not by their path inside
+            # a virtual environment relative to wherever the command was started.
+            terminal.startpath = session.config.rootpath
+
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        self.summary.deselected.update((item.nodeid, _planned(item)) for item in items)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.summary.plan(_planned(item) for item in session.items)
+        option = session.config.option
+        selection = [f"-k {option.keyword}"] if option.keyword else []
+        selection += [f"-m {option.markexpr}"] if option.markexpr else []
+        settings = self.runs[0].settings
+        selection += [f"--only {','.join(settings.only)}"] if settings.only else []
+        selection += [f"--skip {','.join(settings.skip)}"] if settings.skip else []
+        self.summary.selection = selection
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        """With -n, the controller collects nothing: the workers' ids are the plan (of unknown
+        severity, so a check left unrun counts as blocking)."""
+        if not self.summary.planned:
+            target = self.summary.target if len(self.summary.targets) == 1 else ""
+            self.summary.plan(Planned(i, _area_of_path(i), "blocking", target) for i in ids)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            last = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "unknown"
+            where = report.nodeid or "the checks"
+            self.summary.broken = self.redactor.scrub(f"collection error in {where}: {last}")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.summary.add(report)
+        result = result_of(report)
+        if result is not None:
+            self.summary.add(result)
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        session.exitstatus = self.summary.exit_status(session.exitstatus)
-        if not hasattr(session.config, "workerinput"):
-            self.summary.write(self.outputs[-1])
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> Any:
+        return teststatus(report) if report.when in ("setup", "call") else None
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
-        # html and junit are written after our sessionfinish: scrub them last.
-        for path in self.outputs:
-            if self.redactor.scrub_file(path):
-                print(f"redis-preflight: redacted a secret found in {path}")
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        why = "SIGTERM" if isinstance(excinfo.value, Terminated) else "SIGINT"
+        self.summary.ended_early = f"interrupted ({why}): the run stopped before this check"
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_report_title(self, report: Any) -> None:
-        report.title = f"redis-preflight report: {self.summary.target}"
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.collect_only or hasattr(session.config, "workerinput"):
+            return
+        if exitstatus == pytest.ExitCode.INTERNAL_ERROR and self.summary.broken is None:
+            self.summary.broken = "internal error in redis-preflight: see the terminal output"
+        if self.summary.ended_early is None and (session.shouldstop or session.shouldfail):
+            self.summary.ended_early = f"the run stopped early ({session.shouldstop or session.shouldfail})"
+        session.exitstatus = self.summary.exit_status(exitstatus)
+        self.write(session.config)
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_summary(self, prefix: list[str]) -> None:
-        prefix.extend(banner_html(self.summary))
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells[2:2] = [
-            '<th class="sortable" data-column-type="target">Target</th>',
-            '<th class="sortable" data-column-type="area">Area</th>',
-            '<th class="sortable" data-column-type="severity">Severity</th>',
-            "<th>Message</th>",
-        ]
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        properties = dict(report.user_properties)
-        cells[2:2] = [
-            f'<td class="col-target">{escape(str(properties.get("target", self.summary.target)))}</td>',
-            f'<td class="col-area">{escape(str(properties.get("area", "")))}</td>',
-            f'<td class="col-severity">{escape(str(properties.get("severity", "")))}</td>',
-            f'<td class="col-message">{escape(str(properties.get("message", "")))}</td>',
-        ]
+    def write(self, config: pytest.Config) -> None:
+        """Every report from the one summary, scrubbed, each written whole."""
+        environment = fleet_header_lines(self.runs)
+        scrub = self.redactor.scrub
+        write_json(self.files.summary, _scrubbed(self.summary.as_dict(), scrub))
+        write_atomically(self.files.junit, scrub(junit_xml(self.summary)))
+        write_atomically(self.files.html, scrub(report_html(self.summary, environment)))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.collect_only:
+            terminalreporter.line("redis-preflight: --collect-only gives no verdict; no report written")
+            return
         tr = terminalreporter
-        verdict = self.summary.verdict.upper()
-        tr.section(f"redis-preflight verdict: {verdict}", green=verdict == "PASS", red=verdict != "PASS")
+        verdict = self.summary.verdict.value
+        tr.section(
+            f"redis-preflight verdict: {verdict_words(self.summary)}",
+            green=verdict == "pass",
+            red=verdict == "fail",
+            yellow=verdict not in ("pass", "fail"),
+        )
         fleet = len(self.summary.targets) > 1
-        if fleet:
-            for target, passed in self.summary.verdicts().items():
-                tr.line(f"{passed.upper()} {target}", green=passed == "pass", red=passed != "pass")
-                _list(tr, [c for c in self.summary.findings() if c.target == target], indent="  ")
-        else:
-            _list(tr, self.summary.findings(), indent="")
-        blocking = len(self.summary.gating())
-        advisory = len(self.summary.findings()) - blocking
+        for target, each in self.summary.verdicts().items() if fleet else []:
+            tr.line(f"{each.upper()} {target}", green=each == "pass", red=each != "pass")
+        checks = self.summary.checks
+        gating, unverified = self.summary.gating(checks), self.summary.unverified(checks)
+        advisory = [c for c in checks if c.outcome == Outcome.ADVISORY and c not in gating]
+        for check in [*gating, *unverified, *advisory]:
+            _line(tr, check)
         where = f"{len(self.summary.targets)} targets" if fleet else f"target {self.summary.target}"
-        tr.line(f"{blocking} gating finding(s), {advisory} advisory; {where}")
-        for path in self.outputs:
+        counts = f"{len(gating)} gating finding(s), {len(unverified)} blocking check(s) unverified"
+        tr.line(f"{counts}, {len(advisory)} advisory; {where}")
+        for path in self.files:
             tr.line(f"report: {path}")
 
 
-def _list(tr: pytest.TerminalReporter, findings: list[CheckResult], indent: str) -> None:
-    for check in findings:
-        tr.line(f"{indent}[{check.severity}] {check.area}: {check.message}  ({check.id})")
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into pytest's own interrupt so that the reports are still written."""
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def _planned(item: pytest.Item) -> Planned:
+    run = stash.run_of(item)
+    return Planned(item.nodeid, area_of(item), str(severity_of(item, run.profile)), run.target.redacted)
+
+
+def _area_of_path(check_id: str) -> str:
+    """checks/test_keys.py::test_ttl[...] -> keys; the marker says it where the item is known."""
+    return check_id.split("::")[0].rsplit("/", 1)[-1].removeprefix("test_").removesuffix(".py")
+
+
+def _line(tr: pytest.TerminalReporter, check: CheckResult) -> None:
+    word = "unverified" if check.outcome == Outcome.UNVERIFIED else check.severity
+    tr.line(f"[{word}] {check.area}: {check.message}  ({check.id})")
+
+
+def _scrubbed(value: Any, scrub: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_scrubbed(v, scrub) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, scrub) for k, v in value.items()}
+    return value

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import NoReturn, get_args
 
 import pytest
 import redis
-from _pytest.outcomes import Skipped  # pytest.skip.Exception, named so that mypy can follow it
+from _pytest.outcomes import Failed, Skipped  # pytest.fail/skip.Exception, named for mypy
 
 from redis_preflight.config.profiles import Profile, Severity
 from redis_preflight.config.settings import Area
@@ -51,12 +52,32 @@ class Finding:
         self._item.user_properties.append(("severity_override", str(severity)))
 
 
+class Outcome(StrEnum):
+    """The closed set every check ends in; the verdict is computed from these alone."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # a blocking finding (or any finding under --strict)
+    ADVISORY = "advisory"  # a finding that does not gate
+    NOT_APPLICABLE = "not_applicable"  # the target has no such thing
+    UNVERIFIED = "unverified"  # should have run but could not; the message names the fix
+
+
 @dataclass(frozen=True)
-class Outcome:
+class CheckResult:
+    """One check's result: what summary.json, junit.xml, report.html and the terminal all show."""
+
+    id: str
     area: str
     severity: str
     outcome: str
     message: str
+    target: str = ""
+    evidence: tuple[str, ...] = ()  # HTML fragments, escaped where they were built
+    detail: str = ""  # the traceback, shown behind a toggle
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == Severity.BLOCKING
 
 
 def area_of(item: pytest.Item) -> str:
@@ -77,8 +98,8 @@ def severity_of(item: pytest.Item, profile: Profile) -> Severity:
 
 
 def is_result(report: pytest.TestReport) -> bool:
-    """The one report per check that carries its outcome."""
-    return report.when == "call" or (report.when in ("setup", "teardown") and not report.passed)
+    """The one report per check that carries its outcome: the call, or a setup that did not pass."""
+    return report.when == "call" or (report.when == "setup" and not report.passed)
 
 
 def describe(
@@ -87,34 +108,33 @@ def describe(
     report: pytest.TestReport,
     target: Target,
     profile: Profile,
-) -> Outcome:
-    outcome: str = report.outcome
-    if report.failed and report.when != "call":
-        outcome = "error"
+) -> tuple[Outcome, Severity, str]:
+    """The outcome, severity and one-line message of a check's result report."""
     severity = severity_of(item, profile)
-    if call.excinfo is not None and stopped_answering(call.excinfo.value, target):
-        # A server that stops answering is never advisory, whichever check noticed it.
-        severity = Severity.BLOCKING
-    return Outcome(area_of(item), severity, outcome, _message(item, call, report, target))
-
-
-def _message(
-    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, target: Target
-) -> str:
-    if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return _one_line(reason.removeprefix("Skipped: "))
+    error = call.excinfo.value if call.excinfo is not None else None
     if report.passed:
         observed = [value for name, value in item.user_properties if name == "observed"]
-        return _one_line(str(observed[-1])) if observed else "passed"
-    error = call.excinfo.value if call.excinfo else None
+        return Outcome.PASSED, severity, _one_line(str(observed[-1])) if observed else "passed"
+    if report.skipped:
+        outcome = Outcome.NOT_APPLICABLE if isinstance(error, NotApplicable) else Outcome.UNVERIFIED
+        if isinstance(error, Skipped):
+            reason = error.msg or ""
+        else:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return outcome, severity, _one_line(reason.removeprefix("Skipped: "))
+    if error is not None and stopped_answering(error, target):
+        # A server that stops answering is never advisory, whichever check noticed it.
+        return Outcome.FAILED, Severity.BLOCKING, classify(error, target, stage="check").message
+    if isinstance(error, AssertionError) and report.when == "call":
+        message = _one_line(str(error)) or "assertion failed"
+        return (Outcome.FAILED if severity == Severity.BLOCKING else Outcome.ADVISORY), severity, message
     if isinstance(error, (OSError, redis.RedisError)):
-        return classify(error, target, stage="check").message
-    if isinstance(error, AssertionError):
-        return _one_line(str(error)) or "assertion failed"
-    if error is not None:
-        return _one_line(f"{type(error).__name__}: {error}")
-    return _one_line(str(report.longrepr))
+        # The server answered a check's own command with an error: the check could not judge.
+        return Outcome.UNVERIFIED, severity, classify(error, target, stage="check").message
+    if isinstance(error, Failed):  # pytest.fail, pytest-timeout's backstop among them
+        return Outcome.UNVERIFIED, severity, _one_line(f"the check could not finish: {error}")
+    what = f"{type(error).__name__}: {error}" if error is not None else str(report.longrepr)
+    return Outcome.UNVERIFIED, severity, _one_line(f"internal error in redis-preflight ({what})")
 
 
 def _one_line(text: str) -> str:

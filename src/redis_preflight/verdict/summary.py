@@ -1,134 +1,213 @@
-"""summary.json, the verdict, and the exit code a pipeline trusts."""
+"""The verdict, computed from the checks' outcomes alone, and the exit code a pipeline trusts."""
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from redis_preflight.config.profiles import Severity
-from redis_preflight.verdict.outcomes import AREAS, is_result
+from redis_preflight.verdict.outcomes import AREAS, CheckResult, Outcome
 
 if TYPE_CHECKING:
     from redis_preflight.run import PreflightRun
 
 
+class Verdict(StrEnum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    FAIL = "fail"
+    INCOMPLETE = "incomplete"  # nothing blocking failed, but a blocking check was not verified
+    INTERRUPTED = "interrupted"  # SIGINT, SIGTERM, the run's deadline: the checks that ran are listed
+    ERROR = "error"  # the run could not start, or broke: the verdict cannot be trusted
+
+
+EXIT_CODES = {
+    Verdict.PASS: pytest.ExitCode.OK,
+    Verdict.FAIL: pytest.ExitCode.TESTS_FAILED,
+    Verdict.INTERRUPTED: pytest.ExitCode.INTERRUPTED,
+    Verdict.ERROR: pytest.ExitCode.INTERNAL_ERROR,
+}
+EXIT_INCOMPLETE = 6  # pytest's own codes end at 5 (no tests collected)
+
+
 @dataclass(frozen=True)
-class CheckResult:
+class Planned:
+    """A check the run was to give an outcome for: collected and selected."""
+
     id: str
     area: str
     severity: str
-    outcome: str
-    message: str
-    target: str = ""
+    target: str
 
 
 @dataclass
 class Summary:
-    """Collects one result per check and writes the machine-readable summary."""
+    """One result per check, the run's scope, and the verdict computed from them."""
 
     target: str
     profile: str
     strict: bool
-    checks: list[CheckResult] = field(default_factory=list)
+    accept_incomplete: bool = False
+    targets: dict[str, str] = field(default_factory=dict)  # every target (redacted): its profile
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    planned: dict[str, Planned] = field(default_factory=dict)
+    deselected: dict[str, Planned] = field(default_factory=dict)
+    selection: list[str] = field(default_factory=list)  # how the scope was narrowed (--only keys, -k ping)
+    ended_early: str | None = None  # why checks were left unrun (an interrupt, -x, the deadline)
+    broken: str | None = None  # a collection or internal error
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     _clock: float = field(default_factory=time.monotonic)
-    # Every target (redacted) with its profile, in the order given.
-    targets: dict[str, str] = field(default_factory=dict)
-    # Each check's place in a serial run, so `-n 2` writes the same summary.
-    _order: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, runs: Sequence[PreflightRun]) -> Summary:
         targets = {run.target.redacted: run.profile.value for run in runs}
         profiles = set(targets.values())
         profile = profiles.pop() if len(profiles) == 1 else "mixed"
-        return cls(" ".join(targets), profile, runs[0].settings.strict, targets=targets)
+        settings = runs[0].settings
+        return cls(" ".join(targets), profile, settings.strict, settings.accept_incomplete, targets=targets)
 
-    def add(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
-        if "outcome" not in props or not is_result(report):
-            return
-        check = CheckResult(
-            id=report.nodeid,
-            area=str(props["area"]),
-            severity=str(props["severity"]),
-            outcome=str(props["outcome"]),
-            message=str(props["message"]),
-            target=str(props.get("target", self.target)),
-        )
-        self.checks.append(check)
-        path, line, _ = report.location
-        self._order[check.id] = (
-            list(self.targets).index(check.target) if check.target in self.targets else 0,
-            AREAS.index(check.area) if check.area in AREAS else len(AREAS),
-            path,
-            line or 0,
-            check.id,
-        )
+    def plan(self, planned: Iterable[Planned]) -> None:
+        self.planned = {check.id: check for check in planned}
 
-    def gating(self) -> list[CheckResult]:
-        """The findings that fail the gate: blocking ones, and advisory ones with --strict."""
-        return [
-            check
-            for check in self.checks
-            if check.outcome in ("failed", "error") and (self.strict or check.severity == Severity.BLOCKING)
-        ]
-
-    def findings(self) -> list[CheckResult]:
-        return [c for c in self.checks if c.outcome in ("failed", "error")]
+    def add(self, result: CheckResult) -> None:
+        self.results.setdefault(result.id, result)  # the first result of a check is its outcome
 
     @property
-    def verdict(self) -> str:
-        return "fail" if self.gating() else "pass"
+    def checks(self) -> list[CheckResult]:
+        """Every planned check in a serial run's order, those that never ran as unverified."""
+        why = self.ended_early or self.broken or "the run ended before it"
+        unrun = [
+            CheckResult(p.id, p.area, p.severity, Outcome.UNVERIFIED, f"not run: {why}", p.target)
+            for p in self.planned.values()
+            if p.id not in self.results
+        ]
+        order = {check_id: n for n, check_id in enumerate(self.planned)}
+        every = [*self.results.values(), *unrun]
+        return sorted(every, key=lambda c: (self._target_rank(c.target), order.get(c.id, len(order)), c.id))
+
+    def _target_rank(self, target: str) -> int:
+        return list(self.targets).index(target) if target in self.targets else 0
+
+    def gating(self, checks: list[CheckResult] | None = None) -> list[CheckResult]:
+        """Findings that fail the gate: blocking ones, and advisory ones with --strict."""
+        gating = {Outcome.FAILED, Outcome.ADVISORY} if self.strict else {Outcome.FAILED}
+        return [c for c in (self.checks if checks is None else checks) if c.outcome in gating]
+
+    def unverified(self, checks: list[CheckResult] | None = None) -> list[CheckResult]:
+        """Blocking checks that should have run and could not: they make the verdict INCOMPLETE."""
+        every = self.checks if checks is None else checks
+        return [c for c in every if c.outcome == Outcome.UNVERIFIED and c.blocking]
+
+    def findings(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.outcome in (Outcome.FAILED, Outcome.ADVISORY)]
+
+    def _verdict_of(self, checks: list[CheckResult]) -> Verdict:
+        if self.broken is not None:
+            return Verdict.ERROR
+        if self.interrupted:
+            return Verdict.INTERRUPTED  # never a pass, and not a verdict on the server either
+        if self.gating(checks):
+            return Verdict.FAIL
+        if self.unverified(checks) or not checks:
+            return Verdict.INCOMPLETE
+        return Verdict.PASS
+
+    @property
+    def interrupted(self) -> bool:
+        return self.ended_early is not None and self.ended_early.startswith("interrupted")
+
+    @property
+    def verdict(self) -> Verdict:
+        return self._verdict_of(self.checks)
 
     def verdicts(self) -> dict[str, str]:
-        """pass or fail per target: one failing target fails the run."""
-        failing = {check.target for check in self.gating()}
-        return {target: "fail" if target in failing else "pass" for target in self.targets}
+        """The verdict per target: one failing target fails the run."""
+        checks = self.checks
+        return {t: self._verdict_of([c for c in checks if c.target == t]).value for t in self.targets}
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """What the verdict covers: complete, or narrowed by --only/--skip/-k/deselection."""
+        areas = sorted({p.area for p in self.planned.values()}, key=_area_rank)
+        return {
+            "complete": not (self.deselected or self.selection),
+            "areas": areas,
+            "checks": len(self.planned),
+            "deselected": len(self._deselected),
+            "selection": list(self.selection),
+        }
+
+    @property
+    def _deselected(self) -> set[str]:
+        return set(self.deselected) - set(self.planned)
+
+    def scope_words(self) -> str:
+        """'' for a complete run, else e.g. ' for keys only' or ' for 1 of 72 checks (-k ping)'."""
+        if not (self.deselected or self.selection):
+            return ""
+        if all(how.startswith(("--only", "--skip")) for how in self.selection):
+            return f" for {', '.join(self.scope['areas'])} only"  # whole areas chosen
+        everything = len(self.planned) + len(self._deselected)
+        of = f" of {everything}" if self.deselected else ""
+        return f" for {len(self.planned)}{of} checks ({', '.join(self.selection) or 'deselected'})"
 
     def exit_status(self, pytest_status: int) -> int:
-        """Advisory findings alone do not fail the gate; every other pytest code keeps its meaning."""
-        if pytest_status == pytest.ExitCode.TESTS_FAILED and not self.gating():
-            return pytest.ExitCode.OK
-        return pytest_status
+        """The gate's exit code: from the verdict, pytest's own for usage errors and empty runs."""
+        if pytest_status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+            return pytest_status
+        verdict = self.verdict
+        if verdict is Verdict.INCOMPLETE:
+            return pytest.ExitCode.OK if self.accept_incomplete else EXIT_INCOMPLETE
+        if verdict is Verdict.ERROR and pytest_status != pytest.ExitCode.OK:
+            return pytest_status
+        return int(EXIT_CODES[verdict])
 
     def as_dict(self) -> dict[str, Any]:
+        checks = self.checks
+        counts = {outcome.value: sum(c.outcome == outcome for c in checks) for outcome in Outcome}
         return {
             "target": self.target,
             "profile": self.profile,
             "started": self.started.isoformat(timespec="seconds"),
             "duration_s": round(time.monotonic() - self._clock, 3),
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "strict": self.strict,
+            "accept_incomplete": self.accept_incomplete,
+            "scope": self.scope,
+            **({"ended_early": self.ended_early} if self.ended_early else {}),
+            **({"error": self.broken} if self.broken else {}),
+            "counts": counts,
+            "unverified_blocking": [
+                {"id": c.id, "target": c.target, "reason": c.message} for c in self.unverified(checks)
+            ],
             "targets": [
                 {"target": target, "profile": self.targets[target], "verdict": verdict}
                 for target, verdict in self.verdicts().items()
             ],
-            "checks": [
-                asdict(check) for check in sorted(self.checks, key=lambda c: self._order.get(c.id, ()))
-            ],
+            "checks": [_public(c) for c in checks],
         }
 
-    def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
+
+def _public(check: CheckResult) -> dict[str, Any]:
+    document = asdict(check)
+    del document["evidence"], document["detail"]
+    return document
 
 
-def write_usage_error(path: Path, message: str) -> None:
+def _area_rank(area: str) -> int:
+    return AREAS.index(area) if area in AREAS else len(AREAS)
+
+
+def usage_error_document(message: str) -> dict[str, Any]:
     """A run that could not start still leaves a summary that says why."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {
+    return {
         "target": None,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "verdict": "error",
+        "verdict": Verdict.ERROR.value,
         "error": message,
         "checks": [],
     }
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
