@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Generator
 from pathlib import Path
 from typing import NamedTuple
@@ -10,7 +11,7 @@ import pytest
 
 from redis_preflight import fixtures, stash
 from redis_preflight.config.fleet import index_of
-from redis_preflight.config.redact import Redactor
+from redis_preflight.config.redact import Redactor, redact_fields
 from redis_preflight.config.settings import SettingsError
 from redis_preflight.config.target import TargetError
 from redis_preflight.contract import ContractError
@@ -109,12 +110,15 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     cli = {option.field: config.getoption(f"preflight_{option.field}") for option in OPTIONS}
     cli["strict"] = True if config.getini("strict") else None
+    if config.option.debug:
+        atexit.register(_scrub_debug_log, config)
     env_file = _env_file(config)
     try:
         runs = prepare(cli, env_file, config.invocation_params.dir)
     except (SettingsError, TargetError, LocalServerError, ContractError) as e:
-        write_usage_error(_report_dir(config, cli.get("report_dir")) / "summary.json", str(e))
-        raise pytest.UsageError(str(e)) from None
+        message = redact_fields(str(e))
+        write_usage_error(_report_dir(config, cli.get("report_dir")) / "summary.json", message)
+        raise pytest.UsageError(message) from None
     run = runs[0]
     config.stash[stash.RUN] = run
     config.stash[stash.FLEET] = runs
@@ -136,6 +140,12 @@ def pytest_configure(config: pytest.Config) -> None:
         [Path(config.option.htmlpath), Path(config.option.xmlpath), summary_json],
     )
     config.pluginmanager.register(writer, "redis_preflight.report.writer")
+
+
+def _scrub_debug_log(config: pytest.Config) -> None:
+    """--debug's log holds every argument and hook call: scrubbed once pytest has closed it."""
+    redactor = config.stash.get(stash.REDACTOR, Redactor())
+    redactor.scrub_file(config.invocation_params.dir / config.option.debug)
 
 
 def _env_file(config: pytest.Config) -> Path | None:

@@ -16,6 +16,7 @@ from redis_preflight.errors.health import (
     classify_health,
     classify_health_body,
     classify_health_status,
+    health_downgrade,
     health_redirect_failure,
 )
 from redis_preflight.errors.replies import STOPPED_ANSWERING, classify, stopped_answering
@@ -37,6 +38,7 @@ __all__ = [
     "classify_health",
     "classify_health_body",
     "classify_health_status",
+    "health_downgrade",
     "health_redirect_failure",
     "sentinel_failure",
     "stopped_answering",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,8 +123,7 @@ class Summary:
 
 
 def write_usage_error(path: Path, message: str) -> None:
-    """A run that could not start still leaves a summary that says why."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A run that could not start still leaves a summary that says why, where it can."""
     document: dict[str, Any] = {
         "target": None,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -131,4 +131,7 @@ def write_usage_error(path: Path, message: str) -> None:
         "error": message,
         "checks": [],
     }
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    # When the report directory itself is the usage error, the terminal alone says so.
+    with suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
