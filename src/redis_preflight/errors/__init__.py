@@ -19,7 +19,7 @@ from redis_preflight.errors.health import (
     health_downgrade,
     health_redirect_failure,
 )
-from redis_preflight.errors.replies import STOPPED_ANSWERING, classify, stopped_answering
+from redis_preflight.errors.replies import STOPPED_ANSWERING, classify, db_out_of_range, stopped_answering
 from redis_preflight.errors.topology import sentinel_failure, unreachable_node
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "TlsToPlaintext",
     "UsernameWithoutAcl",
     "classify",
+    "db_out_of_range",
     "classify_health",
     "classify_health_body",
     "classify_health_status",
