@@ -30,8 +30,9 @@ CREDENTIAL_PARAM = r"[\w.-]*(?:token|key|secret|pass|pwd|auth|sig|session|creden
 _QUERY_SECRET = re.compile(rf"((?:[?&]|&amp;)(?:{CREDENTIAL_PARAM})=)([^&#\s\"'<]+)", re.IGNORECASE)
 # An Authorization header as an endpoint may echo it: `Authorization: Basic ...`, JSON, repr.
 _AUTHORIZATION = re.compile(
-    r"((?:proxy-)?authorization(?:&quot;|&#x27;|[\"'])?\s*[:=]\s*(?:&quot;|&#x27;|[\"'])?)"
-    r"([^\s\"'&<>,}]+(?:\s+[^\s\"'&<>,}]+)?)",
+    r"((?:proxy-)?authorization(?:&quot;|&#x27;|[\"'])?\s*[:=]\s*(?:&quot;|&#x27;|[\"'])?"
+    r"(?:(?:basic|bearer|digest|token|negotiate)\s+)?)"
+    r"([^\s\"'&<>,}]+)",
     re.IGNORECASE,
 )
 # Basic credentials alone: masked when the base64 decodes to user:password.
