@@ -36,7 +36,7 @@ def unencoded_in_userinfo(url: str, *, strict: bool = True) -> str | None:
     authority, after = rest[:end], rest[end:]
     if authority.count("@") > 1:
         userinfo = authority.rpartition("@")[0]
-    elif "@" in after and "@" not in authority and (strict or not _is_host_port(authority)):
+    elif "@" in after and (strict or ("@" not in authority and not _is_host_port(authority))):
         userinfo = rest.rpartition("@")[0]
     else:
         return None
