@@ -179,3 +179,11 @@ def test_db_index_over_databases_names_the_setting(run_preflight, redis_factory)
         "`databases` 4 (db 0 to 3); use a lower db in REDIS_URL (usually /0), or raise `databases` "
         "in redis.conf"
     )
+
+
+def test_debug_log_of_a_usage_error_holds_no_secret(run_preflight, tmp_path):
+    outcome = run_preflight("--debug", "--redis-url", f"redis://app:{SECRET}#x@host:6390/0")
+    assert outcome.returncode == 4, outcome.output
+    log = (tmp_path / "pytestdebug.log").read_text()
+    assert "redis://app:***@host:6390/0" in log  # the argument is there, masked
+    assert SECRET not in log
