@@ -238,8 +238,10 @@ def _load_tls_files(settings: PreflightSettings) -> None:
     try:
         tls_context(settings)
     except (ssl.SSLError, OSError) as e:
+        # An OSError's text quotes the file name, and the key's path is a secret.
+        reason = str(e) if isinstance(e, ssl.SSLError) else e.strerror
         raise SettingsError(
-            f"the TLS files do not load ({e}): --tls-ca-file must hold PEM certificates, "
+            f"the TLS files do not load ({reason}): --tls-ca-file must hold PEM certificates, "
             "--tls-cert-file and --tls-key-file a matching PEM certificate and key"
         ) from None
 

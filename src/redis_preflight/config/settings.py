@@ -82,7 +82,8 @@ class PreflightSettings(BaseSettings):
     # TLS and authentication (rediss:// targets; the plaintext probe beside a TLS port).
     tls_ca_file: FilePath | None = None
     tls_cert_file: FilePath | None = None
-    tls_key_file: FilePath | None = None
+    # Not in the settings' repr (pytest -l shows it): the path leads to the key.
+    tls_key_file: FilePath | None = Field(default=None, repr=False)
     tls_min_days: int = Field(default=30, ge=0, le=3650)
     tls_insecure: bool = False
     plaintext_port: int = Field(default=6379, ge=0, le=65535)
