@@ -126,6 +126,12 @@ CASES = [
         "--redis-ur (did you mean --redis-url?)",
     ),
     (
+        "a value without its option, taken for a path",
+        lambda t: ["--redis-url", "redis://127.0.0.1:1/0", "--tls-insecure", SECRET],
+        {},
+        "file or directory not found: ***: an argument that is not an option was taken for a path",
+    ),
+    (
         "mistyped option with a secret value",
         lambda t: ["--redis-url", "redis://127.0.0.1:1/0", "--renamed-comand", SECRET, f"--skipp={SECRET}"],
         {},

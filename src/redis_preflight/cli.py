@@ -28,6 +28,11 @@ PLUGINS = (
     "redis_preflight.plugin",
 )
 UNRECOGNIZED = "unrecognized arguments: "
+NOT_FOUND = "file or directory not found: "
+STRAY = (
+    "an argument that is not an option was taken for a path of checks; a value given without "
+    "its option? (not shown: it may be a secret)"
+)
 NO_CACHE = (
     "-p cacheprovider: redis-preflight runs without pytest's cache (its checks live in the "
     "installed package, where .pytest_cache must not go), so --lf, --ff and --sw are not available; "
@@ -65,15 +70,28 @@ class ArgumentGuard:
         try:
             return (yield)
         except pytest.UsageError as e:
-            message = reword(" ".join(str(arg) for arg in e.args))
-            lines = message.splitlines() or [""]
-            said = next((line for line in lines if "error:" in line), lines[0])
-            write_usage_error(_report_dir(self.args) / "summary.json", said.partition("error: ")[2] or said)
-            raise pytest.UsageError(message) from None
+            raise self._reworded(e) from None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_main(self) -> Generator[None, int, int]:
+        """A stray value taken for a path: pytest says `file or directory not found: VALUE`."""
+        try:
+            return (yield)
+        except pytest.UsageError as e:
+            raise self._reworded(e) from None
+
+    def _reworded(self, error: pytest.UsageError) -> pytest.UsageError:
+        message = reword(" ".join(str(arg) for arg in error.args))
+        lines = message.splitlines() or [""]
+        said = next((line for line in lines if "error:" in line), lines[0])
+        write_usage_error(_report_dir(self.args) / "summary.json", said.partition("error: ")[2] or said)
+        return pytest.UsageError(message)
 
 
 def reword(message: str) -> str:
     """The unrecognized options by name only, with the nearest known option; URLs redacted."""
+    if message.startswith(NOT_FOUND):
+        return f"{NOT_FOUND}{MASK}: {STRAY}"
     head, found, rest = message.partition(UNRECOGNIZED)
     if not found:
         return redact_fields(message)

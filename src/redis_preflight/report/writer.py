@@ -58,6 +58,7 @@ class ReportWriter:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.summary.usage_error = session.exitstatus == pytest.ExitCode.USAGE_ERROR
         session.exitstatus = self.summary.exit_status(session.exitstatus)
         if not hasattr(session.config, "workerinput"):
             self.summary.write(self.outputs[-1])

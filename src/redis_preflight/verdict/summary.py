@@ -44,6 +44,8 @@ class Summary:
     targets: dict[str, str] = field(default_factory=dict)
     # Each check's place in a serial run, so `-n 2` writes the same summary.
     _order: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Set when pytest stopped the session on a usage error (a path argument that does not exist).
+    usage_error: bool = False
 
     @classmethod
     def of(cls, runs: Sequence[PreflightRun]) -> Summary:
@@ -87,6 +89,8 @@ class Summary:
 
     @property
     def verdict(self) -> str:
+        if self.usage_error:
+            return "error"
         return "fail" if self.gating() else "pass"
 
     def verdicts(self) -> dict[str, str]:
