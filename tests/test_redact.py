@@ -38,6 +38,8 @@ def test_long_secrets_are_still_masked_wherever_they_appear():
         ("Proxy-Authorization: Bearer abc.def", "Proxy-Authorization: Bearer ***"),
         ("header Basic cHJvYmU6dXA= echoed", "header Basic *** echoed"),
         ("Basic auth is off", "Basic auth is off"),  # decodes to no user:password
+        ("auth_args  = ('app', 'mm')\nself = <Conn>", "auth_args  = ***\nself = <Conn>"),  # pytest -l
+        ("    password = target.password", "    password = target.password"),  # source, not a local
     ],
 )
 def test_credentials_are_masked_by_where_they_sit(text, shown):

@@ -35,6 +35,12 @@ _AUTHORIZATION = re.compile(
     r"([^\s\"'&<>,}]+)",
     re.IGNORECASE,
 )
+# A local variable named like a credential, as `pytest -l` lists a traceback's locals
+# (`password   = 'mm'`): a probe or a client library may hold one as text.
+_SECRET_LOCAL = re.compile(
+    r"^(\w*(?:password|passwd|auth_args|secret|token|credential|authorization)\w*\s*= ).+$",
+    re.IGNORECASE | re.MULTILINE,
+)
 # Basic credentials alone: masked when the base64 decodes to user:password.
 _BASIC = re.compile(r"\b(Basic\s+)([A-Za-z0-9+/]{4,}={0,2})")
 
@@ -85,6 +91,7 @@ def redact_fields(text: str) -> str:
     text = _URL.sub(_redact_url, text)
     text = _QUERY_SECRET.sub(rf"\1{MASK}", text)
     text = _AUTHORIZATION.sub(rf"\1{MASK}", text)
+    text = _SECRET_LOCAL.sub(rf"\1{MASK}", text)
     return _BASIC.sub(_redact_basic, text)
 
 
