@@ -7,6 +7,7 @@ from redis_preflight.probes.auth import APP_COMMANDS, DANGEROUS, KEY_PREFIXES
 from redis_preflight.verdict.outcomes import not_applicable, unverified
 
 pytestmark = pytest.mark.area("auth")
+MIN_PASSWORD_LENGTH = 16
 
 
 @pytest.mark.severity("blocking")
@@ -50,6 +51,20 @@ def test_auth_required(preflight, reachability, finding):
         "then put the credentials in REDIS_URL"
     )
     finding.observed("no credentials and none required: accepted in the local profile only")
+
+
+@pytest.mark.severity("advisory")
+def test_password_length(preflight, finding):
+    """Never the length itself: it would tell a guesser where to start."""
+    password = preflight.target.password
+    if password is None:
+        not_applicable("REDIS_URL carries no password: see test_auth_required")
+    assert len(password) >= MIN_PASSWORD_LENGTH, (
+        f"the password in REDIS_URL is shorter than {MIN_PASSWORD_LENGTH} characters: Redis answers "
+        "AUTH as fast as the network allows and never slows guesses down, so a short password falls "
+        f"to brute force; use {MIN_PASSWORD_LENGTH} or more random characters (openssl rand -base64 24)"
+    )
+    finding.observed(f"the password in REDIS_URL has {MIN_PASSWORD_LENGTH} characters or more")
 
 
 @pytest.mark.severity("advisory")

@@ -10,6 +10,7 @@ from health_servers import HEALTHY, SEED_PATH, document, https_app, silent_port
 from pytest_httpserver import HTTPServer
 
 from redis_preflight.config.health_url import parse_health_url
+from redis_preflight.config.redact import Redactor
 from redis_preflight.ephemeral.local_server import free_port
 from redis_preflight.errors import Fault
 from redis_preflight.probes.health import HealthExchange, fetch_health
@@ -203,5 +204,31 @@ def test_credentials_in_the_url_are_sent_and_never_shown(app):
 
 def test_only_credential_like_query_values_become_known_secrets():
     endpoint = parse_health_url("https://mon:pw@127.0.0.1/h?auth=true&api_key=k3y-of-length&detailed=1")
-    assert set(endpoint.secrets) == {"pw", "k3y-of-length"}
+    assert set(endpoint.secrets) == {"pw", "true", "k3y-of-length", "bW9uOnB3"}  # base64 of mon:pw
     assert endpoint.redacted == "https://mon:***@127.0.0.1/h?auth=***&api_key=***&detailed=1"
+
+
+def test_https_redirect_to_plain_http_is_not_followed(tls_app, app):
+    server, ca_file = tls_app
+    plain = app.url_for(SEED_PATH)
+    server.expect_request("/health").respond_with_data("", status=302, headers={"Location": plain})
+    app.expect_request(SEED_PATH).respond_with_json(HEALTHY)
+    url = server.url_for("/health").replace("localhost", "127.0.0.1").replace("https://", "https://m:pw@")
+    exchange = fetch(f"{url}?token=t0ken", ca_file=ca_file)
+    assert exchange.failure.fault is Fault.REDIRECT_DOWNGRADE
+    assert exchange.failure.message == (
+        f"the https health URL https://m:***@127.0.0.1:{server.port}/health?token=*** redirects to plain "
+        f"http (https://m:***@127.0.0.1:{server.port}/health?token=*** -> {plain}): not followed, the "
+        "request and the document would cross the network unencrypted; fix the redirect, or give the "
+        "final https URL"
+    )
+    assert app.log == []  # nothing was sent over plain http
+
+
+def test_basic_credentials_are_masked_wherever_an_endpoint_echoes_them():
+    endpoint = parse_health_url("http://probe:up@127.0.0.1:1/h")
+    echoed = f'{{"headers": {{"Authorization": "{endpoint.authorization}"}}}} then {endpoint.authorization}'
+    assert (
+        Redactor(endpoint.secrets).scrub(echoed)
+        == '{"headers": {"Authorization": "Basic ***"}} then Basic ***'
+    )

@@ -71,8 +71,8 @@ def test_profile_inference(url, profile):
 
 
 def test_redactor_masks_secrets_and_any_credential_url():
-    redactor = Redactor(["hunter2"])
-    text = "AUTH hunter2 failed; see rediss://bob:other@h:1/0 and redis://h:2/0"
+    redactor = Redactor(["hunter2-long"])
+    text = "AUTH hunter2-long failed; see rediss://bob:other@h:1/0 and redis://h:2/0"
     assert redactor.scrub(text) == "AUTH *** failed; see rediss://bob:***@h:1/0 and redis://h:2/0"
     assert not redactor.leaks("redis://h:2/0 is fine")
 

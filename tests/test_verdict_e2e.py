@@ -79,14 +79,11 @@ def test_collect_only_writes_no_verdict_and_removes_the_last_one(plain_redis, tm
 
 def test_a_narrowed_run_says_what_it_covers(run_preflight, plain_redis):
     ping = run_preflight("--redis-url", plain_redis.url, "-k", "ping")
-    assert ping.summary["scope"] == {
-        "complete": False,
-        "areas": ["connection"],
-        "checks": 1,
-        "deselected": 72,
-        "selection": ["-k ping"],
-    }
-    assert "verdict: PASS for 1 of 73 checks (-k ping)" in ping.output
+    scope = ping.summary["scope"]
+    deselected = scope.pop("deselected")
+    assert scope == {"complete": False, "areas": ["connection"], "checks": 1, "selection": ["-k ping"]}
+    assert deselected > 60
+    assert f"verdict: PASS for 1 of {deselected + 1} checks (-k ping)" in ping.output
     keys = run_preflight("--redis-url", plain_redis.url, "--only", "keys")
     assert keys.summary["scope"]["areas"] == ["keys"]
     assert "verdict: PASS for keys only" in keys.output

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
+from collections.abc import Generator, Sequence
 from importlib.resources import files
 from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+
+from redis_preflight.config.redact import MASK, redact_fields
+from redis_preflight.report.files import write_usage_error
 
 PACKAGE = Path(str(files("redis_preflight")))
 # The plugins the gate uses. Others installed beside it (hypothesis, benchmark, ...) would cost
@@ -18,6 +23,17 @@ PLUGINS = (
     "xdist.plugin",
     "xdist.looponfail",
     "redis_preflight.plugin",
+)
+UNRECOGNIZED = "unrecognized arguments: "
+NOT_FOUND = "file or directory not found: "
+STRAY = (
+    "an argument that is not an option was taken for a path of checks; a value given without "
+    "its option? (not shown: it may be a secret)"
+)
+NO_CACHE = (
+    "-p cacheprovider: redis-preflight runs without pytest's cache (its checks live in the "
+    "installed package, where .pytest_cache must not go), so --lf, --ff and --sw are not available; "
+    "drop -p cacheprovider"
 )
 
 
@@ -29,13 +45,92 @@ def checks_dir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if _asks_for_cache(args):
+        return _usage_error(NO_CACHE, args)
     checks = checks_dir()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # inherited by pytest-xdist's workers
     plugins = [arg for name in PLUGINS if find_spec(name.split(".")[0]) for arg in ("-p", name)]
     # Our own ini and rootdir: the user's pytest configuration must not leak into the gate. The
     # rootdir is the checks' parent, so a check is named checks/test_keys.py::test_shape[...].
     ini = ["-c", str(PACKAGE / "preflight.ini"), "--rootdir", str(checks.parent)]
-    return int(pytest.main([*ini, *plugins, str(checks), *args]))
+    return int(pytest.main([*ini, *plugins, str(checks), *args], plugins=[ArgumentGuard(args)]))
+
+
+class ArgumentGuard:
+    """Rewords pytest's argument errors before they are printed: a mistyped option's value may be
+    a password (`--redis-ur redis://:pw@host/0`) or a renamed command's secret name."""
+
+    def __init__(self, args: Sequence[str]) -> None:
+        self.args = args
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_parse(self) -> Generator[None, pytest.Config, pytest.Config]:
+        try:
+            return (yield)
+        except pytest.UsageError as e:
+            raise self._reworded(e) from None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_main(self) -> Generator[None, int, int]:
+        """A stray value taken for a path: pytest says `file or directory not found: VALUE`."""
+        try:
+            return (yield)
+        except pytest.UsageError as e:
+            raise self._reworded(e) from None
+
+    def _reworded(self, error: pytest.UsageError) -> pytest.UsageError:
+        message = reword(" ".join(str(arg) for arg in error.args))
+        lines = message.splitlines() or [""]
+        said = next((line for line in lines if "error:" in line), lines[0])
+        write_usage_error(_report_dir(self.args) / "summary.json", said.partition("error: ")[2] or said)
+        return pytest.UsageError(message)
+
+
+def reword(message: str) -> str:
+    """The unrecognized options by name only, with the nearest known option; URLs redacted."""
+    if message.startswith(NOT_FOUND):
+        return f"{NOT_FOUND}{MASK}: {STRAY}"
+    head, found, rest = message.partition(UNRECOGNIZED)
+    if not found:
+        return redact_fields(message)
+    listed, newline, tail = rest.partition("\n")
+    names = [word.partition("=")[0] for word in listed.split(" ") if word.startswith("-")]
+    shown = " ".join(names) or MASK
+    hints = [f"{name} (did you mean {_nearest(name)}?)" for name in names if _nearest(name)]
+    said = f"{UNRECOGNIZED}{shown}; values not shown (they may be secrets)"
+    said += f"; {', '.join(hints)}" if hints else ""
+    return redact_fields(f"{head}{said}{newline}{tail}")
+
+
+def _nearest(name: str) -> str | None:
+    from redis_preflight.plugin import OPTIONS  # late: only on a mistyped option
+
+    known = [option.flag for option in OPTIONS] + ["--env-file"]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _asks_for_cache(args: Sequence[str]) -> bool:
+    plugins = [b for a, b in zip(["", *args], args, strict=False) if a == "-p"]
+    plugins += [arg[2:].lstrip("=") for arg in args if arg.startswith("-p") and len(arg) > 2]
+    return any(name in ("cacheprovider", "_pytest.cacheprovider") for name in plugins)
+
+
+def _report_dir(args: Sequence[str]) -> Path:
+    """Where summary.json goes when the options cannot even be parsed."""
+    given = os.environ.get("PREFLIGHT_REPORT_DIR", "reports")
+    for before, arg in zip(["", *args], args, strict=False):
+        if before == "--report-dir":
+            given = arg
+        elif arg.startswith("--report-dir="):
+            given = arg.partition("=")[2]
+    return Path(given)
+
+
+def _usage_error(message: str, args: Sequence[str]) -> int:
+    write_usage_error(_report_dir(args) / "summary.json", message)
+    print(f"ERROR: {message}", file=sys.stderr)
+    return int(pytest.ExitCode.USAGE_ERROR)
 
 
 if __name__ == "__main__":

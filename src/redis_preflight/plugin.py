@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Generator
 from pathlib import Path
 from typing import NamedTuple
@@ -10,19 +11,19 @@ import pytest
 
 from redis_preflight import fixtures, stash
 from redis_preflight.config.fleet import index_of
-from redis_preflight.config.redact import Redactor
+from redis_preflight.config.redact import Redactor, redact_fields
 from redis_preflight.config.settings import SettingsError
 from redis_preflight.config.target import TargetError
 from redis_preflight.contract import ContractError
 from redis_preflight.ephemeral.local_server import LocalServerError
 from redis_preflight.fixtures.fleet import parametrize
-from redis_preflight.report.files import ReportFiles, write_json
+from redis_preflight.report.files import ReportFiles, write_usage_error
 from redis_preflight.report.writer import ReportWriter, fleet_header_lines
 from redis_preflight.run import prepare
 from redis_preflight.verdict import noperm
 from redis_preflight.verdict.outcomes import AREAS, area_of
 from redis_preflight.verdict.record import record
-from redis_preflight.verdict.summary import Summary, usage_error_document
+from redis_preflight.verdict.summary import Summary
 
 BACKSTOP_TIMEOUT_S = 60.0
 FLAG = bool  # an option that takes no value
@@ -123,15 +124,15 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     cli = {option.field: config.getoption(f"preflight_{option.field}") for option in OPTIONS}
     cli["strict"] = True if config.getini("strict") else None
+    if config.option.debug:
+        atexit.register(_scrub_debug_log, config)
     env_file = _env_file(config)
     try:
         runs = prepare(cli, env_file, config.invocation_params.dir)
     except (SettingsError, TargetError, LocalServerError, ContractError) as e:
-        write_json(
-            ReportFiles.under(_report_dir(config, cli.get("report_dir"))).summary,
-            usage_error_document(str(e)),
-        )
-        raise pytest.UsageError(str(e)) from None
+        message = redact_fields(str(e))
+        write_usage_error(ReportFiles.under(_report_dir(config, cli.get("report_dir"))).summary, message)
+        raise pytest.UsageError(message) from None
     config.stash[stash.RUN] = runs[0]
     config.stash[stash.FLEET] = runs
     redactor = Redactor(secret for each in runs for secret in each.secrets)
@@ -144,6 +145,12 @@ def pytest_configure(config: pytest.Config) -> None:
     files = ReportFiles.under(_report_dir(config, str(runs[0].settings.report_dir)))
     writer = ReportWriter(Summary.of(runs), redactor, files, runs)
     config.pluginmanager.register(writer, "redis_preflight.report")
+
+
+def _scrub_debug_log(config: pytest.Config) -> None:
+    """--debug's log holds every argument and hook call: scrubbed once pytest has closed it."""
+    redactor = config.stash.get(stash.REDACTOR, Redactor())
+    redactor.scrub_file(config.invocation_params.dir / config.option.debug)
 
 
 def _env_file(config: pytest.Config) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -13,7 +14,13 @@ import redis
 from redis_preflight.config.fleet import given_urls, parse_all
 from redis_preflight.config.health_url import HealthEndpoint, HealthUrlError, parse_health_url
 from redis_preflight.config.profiles import BUDGETS, MIN_REPLICAS, Budgets, Profile, infer_profile
-from redis_preflight.config.settings import EPHEMERAL, PreflightSettings, SettingsError, load_settings
+from redis_preflight.config.settings import (
+    EPHEMERAL,
+    PreflightSettings,
+    SettingsError,
+    load_settings,
+    source_of,
+)
 from redis_preflight.config.target import Target, parse_target
 from redis_preflight.contract import Contract, load_contract
 from redis_preflight.ephemeral import start_ephemeral
@@ -179,8 +186,10 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
     A redis+sentinel target asks its sentinels for the primary here, under the timeouts.
     """
     settings = load_settings(cli, env_file)
+    base = base or Path.cwd()
+    _make_report_dir(base / settings.report_dir, source_of("report_dir", cli, env_file))
     health = health_endpoint(settings)
-    given = given_urls(settings, cli, env_file, base or Path.cwd())
+    given = given_urls(settings, cli, env_file, base)
     if not given:
         raise SettingsError(NO_TARGET)
     if given[0].url == EPHEMERAL and len(given) == 1:
@@ -200,6 +209,20 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
     return tuple(_run_for(settings, target, health if n == 0 else None) for n, target in enumerate(targets))
 
 
+def _make_report_dir(directory: Path, source: str) -> None:
+    """The reports' directory, created now: a run that cannot write its verdict must not start."""
+    if directory.exists() and not directory.is_dir():
+        raise SettingsError(f"report directory {directory} from {source} is a file: give a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SettingsError(
+            f"report directory {directory} from {source} cannot be created: {e.strerror}"
+        ) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise SettingsError(f"report directory {directory} from {source} is not writable")
+
+
 def _run_for(settings: PreflightSettings, target: Target, health: HealthEndpoint | None) -> PreflightRun:
     if target.sentinels is None:
         return PreflightRun(settings, target, health=health)
@@ -215,8 +238,10 @@ def _load_tls_files(settings: PreflightSettings) -> None:
     try:
         tls_context(settings)
     except (ssl.SSLError, OSError) as e:
+        # An OSError's text quotes the file name, and the key's path is a secret.
+        reason = str(e) if isinstance(e, ssl.SSLError) else e.strerror
         raise SettingsError(
-            f"the TLS files do not load ({e}): --tls-ca-file must hold PEM certificates, "
+            f"the TLS files do not load ({reason}): --tls-ca-file must hold PEM certificates, "
             "--tls-cert-file and --tls-key-file a matching PEM certificate and key"
         ) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,10 @@ import pytest
 
 from redis_preflight.config.settings import EPHEMERAL, PreflightSettings, SettingsError, source_of
 from redis_preflight.config.target import Target, TargetError, parse_target
+
+# A fleet's targets file is a few hundred lines; a larger file is the wrong file, not read whole.
+MAX_TARGETS_FILE_BYTES = 1 << 20
+_COMMENT = re.compile(r"(?:^|\s)#.*")
 
 
 @dataclass(frozen=True)
@@ -38,19 +43,40 @@ def given_urls(
 
 
 def read_targets_file(path: Path, source: str) -> list[GivenUrl]:
-    """One URL per line; blank lines and anything after # are ignored."""
-    if not path.is_file():
-        raise SettingsError(f"targets file {path} from {source} not found")
+    """One URL per line; blank lines and comments (# at a line's start or after a space) are ignored."""
     given = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        # A '#' can never be part of a working Redis URL unencoded (it starts a fragment).
-        words = line.split("#", 1)[0].split()
+    for number, line in enumerate(_targets_text(path, source).splitlines(), 1):
+        # A '#' inside a URL stays in it: a password holding one is then named, not cut short.
+        words = _COMMENT.sub("", line).split()
         if len(words) > 1:
             raise TargetError(f"invalid target on line {number} of {path}: one URL per line")
         given += [GivenUrl(words[0], f"line {number} of {path}")] if words else []
     if not given:
         raise SettingsError(f"targets file {path} lists no Redis URL (one per line; # starts a comment)")
     return given
+
+
+def _targets_text(path: Path, source: str) -> str:
+    """The file's text, read no further than MAX_TARGETS_FILE_BYTES."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_TARGETS_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise SettingsError(f"targets file {path} from {source} not found") from None
+    except OSError as e:
+        raise SettingsError(f"targets file {path} from {source} cannot be read: {e.strerror}") from None
+    if len(data) > MAX_TARGETS_FILE_BYTES:
+        raise SettingsError(
+            f"targets file {path} from {source} is over {MAX_TARGETS_FILE_BYTES >> 20} MiB: "
+            "it should list Redis URLs, one per line; is it the right file?"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SettingsError(
+            f"targets file {path} from {source} is not UTF-8 text (byte {e.start}): "
+            "it should list Redis URLs, one per line; is it the right file?"
+        ) from None
 
 
 def parse_all(given: Sequence[GivenUrl]) -> list[Target]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
@@ -9,10 +10,10 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 from pydantic import SecretStr
 
 from redis_preflight.config.redact import CREDENTIAL_PARAM, MASK
+from redis_preflight.config.url_parts import bad_port, host_name_problem, unencoded_in_userinfo
 
 SCHEMES = ("http", "https")
 SEED_PATH = "/api/v1/health/detailed"
-MIN_TOKEN_LENGTH = 8
 
 
 class HealthUrlError(ValueError):
@@ -34,19 +35,24 @@ class HealthEndpoint:
         return redact_http_url(self.plain)
 
     @property
+    def authorization(self) -> str | None:
+        """The Basic credentials the URL's userinfo stands for, as the Authorization header."""
+        parts = urlsplit(self.plain)
+        if parts.username is None and parts.password is None:
+            return None
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+
+    @property
     def secrets(self) -> tuple[str, ...]:
-        """Every spelling of the URL's password and credential-like query values."""
+        """Every spelling of the URL's password, its Basic credentials and credential-like query
+        values. The redactor searches for the long ones only: the rest are masked by field."""
         parts = urlsplit(self.plain)
         found = [unquote(parts.password)] if parts.password else []
-        # A short value of a token-like name (?auth=true, ?session=1) is a flag, not a credential:
-        # masking "true" in every report would corrupt them. In URLs it is masked all the same.
-        found += [
-            value
-            for name, value in parse_qsl(parts.query)
-            if _is_secret_name(name) and len(value) >= MIN_TOKEN_LENGTH
-        ]
+        found += [value for name, value in parse_qsl(parts.query) if _is_secret_name(name)]
         spellings = [s for value in found if value for s in (value, quote(value, safe=""))]
-        return tuple(dict.fromkeys(spellings))
+        basic = [self.authorization.removeprefix("Basic ")] if self.authorization else []
+        return tuple(dict.fromkeys(spellings + basic))
 
     def __str__(self) -> str:
         return self.redacted
@@ -55,11 +61,13 @@ class HealthEndpoint:
 def parse_health_url(url: str) -> HealthEndpoint:
     """Validate an http(s) URL; raise HealthUrlError naming the bad part (never the secret)."""
     url = url.strip()
+    if (unencoded := unencoded_in_userinfo(url, strict=False)) is not None:
+        raise HealthUrlError(unencoded)
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as e:
-        raise HealthUrlError(f"bad port: {e} (use a number from 1 to 65535)") from None
+    except ValueError:
+        raise HealthUrlError(bad_port(f"https://USER:PASSWORD@HOST{SEED_PATH}")) from None
     if parts.scheme not in SCHEMES:
         shown = parts.scheme or "(none)"
         raise HealthUrlError(
@@ -69,6 +77,8 @@ def parse_health_url(url: str) -> HealthEndpoint:
         raise HealthUrlError(f"the URL has no host (http://HOST:8000{SEED_PATH})")
     if port == 0:
         raise HealthUrlError("bad port 0: use a number from 1 to 65535")
+    if (problem := host_name_problem(parts.hostname)) is not None:
+        raise HealthUrlError(f"{problem}: check the host in the URL")
     return HealthEndpoint(SecretStr(url))
 
 

@@ -1,7 +1,15 @@
-"""Secrets never leave: every text a report can carry is scrubbed of them."""
+"""Secrets never leave: text is built redacted by field, and scrubbed once more on its way out.
+
+Redacting by field means finding the place a secret sits (a URL's userinfo, a credential-like
+query value, an Authorization header) and masking that place whatever its content. Replacing a
+known secret wherever it appears is the last line only, and only for secrets long enough not to
+be an ordinary word: password `mm` would turn "commands" into "co***ands" and so point at itself.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -9,29 +17,47 @@ from pathlib import Path
 import pytest
 
 MASK = "***"
-# A password in any redis URL, whoever wrote it (an exception message, a log line).
-_URL_PASSWORD = re.compile(r"(rediss?://[^:/@\s]*:)([^@\s/]+)(@)")
+# Shorter secrets are kept out by construction (never formatted into text), not searched for.
+MIN_SECRET_LENGTH = 8
 
-# The health URL (HEALTH_URL) may carry a password or a token: any http(s) URL's password, and
-# any credential-like query value (?token=..., &api_key=...), are masked wherever they appear.
+# Any URL with userinfo, whoever wrote it (an exception, a log line, an echoed request). The
+# userinfo runs to the token's last '@': a password holding an unencoded '/', '#' or '?' is still
+# masked whole. An http(s) userinfo without ':' is a token (https://TOKEN@host) and masked too.
+_URL = re.compile(r"\b(rediss?|redis\+sentinel|unix|https?)://([^\s'\"<>]+)")
+
+# The health URL (HEALTH_URL) may carry a token: any credential-like query value is masked.
 CREDENTIAL_PARAM = r"[\w.-]*(?:token|key|secret|pass|pwd|auth|sig|session|credential)[\w.-]*"
-_HTTP_PASSWORD = re.compile(r"(https?://[^:/@\s]*:)([^@\s/]+)(@)")
 _QUERY_SECRET = re.compile(rf"((?:[?&]|&amp;)(?:{CREDENTIAL_PARAM})=)([^&#\s\"'<]+)", re.IGNORECASE)
+# An Authorization header as an endpoint may echo it: `Authorization: Basic ...`, JSON, repr.
+_AUTHORIZATION = re.compile(
+    r"((?:proxy-)?authorization(?:&quot;|&#x27;|[\"'])?\s*[:=]\s*(?:&quot;|&#x27;|[\"'])?"
+    r"(?:(?:basic|bearer|digest|token|negotiate)\s+)?)"
+    r"([^\s\"'&<>,}]+)",
+    re.IGNORECASE,
+)
+# A local variable named like a credential, as `pytest -l` lists a traceback's locals
+# (`password   = 'mm'`): a probe or a client library may hold one as text.
+_SECRET_LOCAL = re.compile(
+    r"^(\w*(?:password|passwd|auth_args|secret|token|credential|authorization)\w*\s*= ).+$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Basic credentials alone: masked when the base64 decodes to user:password.
+_BASIC = re.compile(r"\b(Basic\s+)([A-Za-z0-9+/]{4,}={0,2})")
 
 
 class Redactor:
-    """Replaces known secrets, URL passwords and credential-like query values with ***."""
+    """Masks credentials by field, and known secrets of MIN_SECRET_LENGTH or more, with ***."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         # Longest first, so a secret that contains another is masked whole.
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        long_enough = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
+        self.secrets = sorted(long_enough, key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
+        text = redact_fields(text)
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        text = _URL_PASSWORD.sub(rf"\1{MASK}\3", text)
-        text = _HTTP_PASSWORD.sub(rf"\1{MASK}\3", text)
-        return _QUERY_SECRET.sub(rf"\1{MASK}", text)
+        return text
 
     def leaks(self, text: str) -> bool:
         return self.scrub(text) != text
@@ -50,7 +76,7 @@ class Redactor:
         ]
 
     def scrub_file(self, path: Path) -> bool:
-        """Last line of defence for a written report; True if it had to change anything."""
+        """Last line of defence for a written file; True if it had to change anything."""
         if not path.is_file():
             return False
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
@@ -58,3 +84,31 @@ class Redactor:
         if clean != text:
             path.write_text(clean, encoding="utf-8", errors="surrogateescape")
         return clean != text
+
+
+def redact_fields(text: str) -> str:
+    """Mask every credential found by where it sits, whatever its length."""
+    text = _URL.sub(_redact_url, text)
+    text = _QUERY_SECRET.sub(rf"\1{MASK}", text)
+    text = _AUTHORIZATION.sub(rf"\1{MASK}", text)
+    text = _SECRET_LOCAL.sub(rf"\1{MASK}", text)
+    return _BASIC.sub(_redact_basic, text)
+
+
+def _redact_url(match: re.Match[str]) -> str:
+    scheme, rest = match.groups()
+    userinfo, at, host = rest.rpartition("@")
+    if not at or not userinfo:
+        return match.group(0)
+    user, colon, _ = userinfo.partition(":")
+    if colon:
+        return f"{scheme}://{user}:{MASK}@{host}"
+    return f"{scheme}://{MASK}@{host}" if scheme.startswith("http") else match.group(0)
+
+
+def _redact_basic(match: re.Match[str]) -> str:
+    try:
+        decoded = base64.b64decode(match.group(2), validate=True)
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    return f"{match.group(1)}{MASK}" if b":" in decoded else match.group(0)

@@ -22,6 +22,7 @@ from redis_preflight.config.profiles import Profile
 from redis_preflight.contract import KeyPolicy
 
 EPHEMERAL = "ephemeral"
+MAX_POLICIES_CHARS = 64 * 1024
 Area = Literal["connection", "auth", "tls", "latency", "keys", "server", "health", "cluster"]
 
 
@@ -63,8 +64,19 @@ class PreflightSettings(BaseSettings):
     @field_validator("redis_url", mode="before")
     @classmethod
     def _join_repeated_urls(cls, value: Any) -> Any:
-        """--redis-url given several times arrives as a list: one text, whitespace-separated."""
-        return "\n".join(value) if isinstance(value, (list, tuple)) else value
+        """--redis-url given several times arrives as a list: one text, whitespace-separated.
+
+        A URL never holds whitespace: a line break inside one value would silently make a
+        second target (a pasted variable, a quoting slip), so it is refused.
+        """
+        if not isinstance(value, (list, tuple)):
+            return value
+        if any(len(str(url).split()) > 1 for url in value):
+            raise ValueError(
+                "a --redis-url value holds whitespace (a line break?): give one URL per --redis-url, "
+                "or list them in --targets-file"
+            )
+        return "\n".join(value)
 
     @property
     def redis_urls(self) -> list[str]:
@@ -74,7 +86,8 @@ class PreflightSettings(BaseSettings):
     # TLS and authentication (rediss:// targets; the plaintext probe beside a TLS port).
     tls_ca_file: FilePath | None = None
     tls_cert_file: FilePath | None = None
-    tls_key_file: FilePath | None = None
+    # Not in the settings' repr (pytest -l shows it): the path leads to the key.
+    tls_key_file: FilePath | None = Field(default=None, repr=False)
     tls_min_days: int = Field(default=30, ge=0, le=3650)
     tls_insecure: bool = False
     plaintext_port: int = Field(default=6379, ge=0, le=65535)
@@ -138,7 +151,16 @@ class PreflightSettings(BaseSettings):
     @classmethod
     def _policies_from_json(cls, value: Any) -> Any:
         # Given as JSON on the command line and in the environment alike.
-        return json.loads(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        if len(value) > MAX_POLICIES_CHARS:
+            raise ValueError(f"over {MAX_POLICIES_CHARS:,} characters: a policy per key pattern is far less")
+        try:
+            return json.loads(value)
+        except RecursionError:
+            raise ValueError('JSON nested too deep: expected {"PATTERN": {"max_ttl": SECONDS}}') from None
+        except json.JSONDecodeError as e:
+            raise ValueError(f"not valid JSON ({e})") from None
 
     # --- end of the keys area ---
 
@@ -186,6 +208,7 @@ CLI_NAMES = {
 }
 # Never shown, not even in a usage error: URLs carry passwords, and the key path leads to the key.
 SECRET_FIELDS = ("tls_key_file",)
+SHOWN_CHARS = 60  # of a bad value, in a usage error
 
 
 def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettings:
@@ -197,9 +220,14 @@ def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettin
         error = e.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else "?"
         name = field.lower().removeprefix("preflight_")
-        shown = "***" if "url" in name or name in SECRET_FIELDS else repr(error.get("input"))
+        shown = "***" if "url" in name or name in SECRET_FIELDS else _shown(error.get("input"))
         where = _source(field, given, env_file)
         raise SettingsError(f"invalid {field} {shown} from {where}: {error['msg']}") from None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text):,} characters)"
 
 
 def source_of(field: str, cli: dict[str, Any], env_file: Path | None) -> str:

@@ -8,9 +8,12 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from pydantic import SecretStr
 
+from redis_preflight.config.url_parts import bad_port, host_name_problem, unencoded_in_userinfo
+
 SCHEMES = ("redis", "rediss", "unix", "redis+sentinel")
 DEFAULT_PORT = 6379
 SENTINEL_PORT = 26379
+BAD_PORT = bad_port("redis://USER:PASSWORD@HOST:6379/0")
 
 
 class TargetError(ValueError):
@@ -101,14 +104,16 @@ def parse_target(url: str) -> Target:
     url = url.strip()
     if not url:
         raise TargetError("the URL is empty")
+    if (unencoded := unencoded_in_userinfo(url)) is not None:
+        raise TargetError(unencoded)
     if url.startswith("redis+sentinel://"):
         parts = urlsplit(url)
         return _sentinel_target(parts.netloc, parts.path)
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as e:
-        raise TargetError(f"bad port: {e} (use a number from 1 to 65535)") from e
+    except ValueError:
+        raise TargetError(BAD_PORT) from None
     if parts.scheme not in SCHEMES:
         shown = parts.scheme or "(none)"
         raise TargetError(
@@ -135,6 +140,8 @@ def parse_target(url: str) -> Target:
         raise TargetError(f"bad port {port}: use a number from 1 to 65535")
     if port == 0:
         raise TargetError("bad port 0: use a number from 1 to 65535")
+    if (problem := host_name_problem(parts.hostname)) is not None:
+        raise TargetError(f"{problem}: check the host in the URL")
     db_text = parts.path.lstrip("/") or query.get("db", ["0"])[0]
     return Target(
         scheme=parts.scheme,
@@ -168,12 +175,16 @@ def _sentinel_address(text: str) -> tuple[str, int]:
     try:
         parts = urlsplit(f"//{text}")
         port = parts.port
-    except ValueError as e:
-        raise TargetError(f"bad sentinel port in {text!r}: {e} (use a number from 1 to 65535)") from e
+    except ValueError:
+        raise TargetError(
+            bad_port("redis+sentinel://:PASSWORD@HOST:26379/SERVICE/0", "sentinel port")
+        ) from None
     if not parts.hostname:
-        raise TargetError(f"a sentinel has no host in {text!r} (redis+sentinel://HOST:26379,...)")
+        raise TargetError("a sentinel has no host (redis+sentinel://HOST:26379,HOST:26379/SERVICE/0)")
     if port == 0:
-        raise TargetError(f"bad sentinel port 0 in {text!r}: use a number from 1 to 65535")
+        raise TargetError(f"bad sentinel port 0 for {parts.hostname!r}: use a number from 1 to 65535")
+    if (problem := host_name_problem(parts.hostname)) is not None:
+        raise TargetError(f"{problem}: check the sentinel hosts in the URL")
     return parts.hostname, port or SENTINEL_PORT
 
 

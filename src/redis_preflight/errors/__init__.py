@@ -16,9 +16,10 @@ from redis_preflight.errors.health import (
     classify_health,
     classify_health_body,
     classify_health_status,
+    health_downgrade,
     health_redirect_failure,
 )
-from redis_preflight.errors.replies import STOPPED_ANSWERING, classify, stopped_answering
+from redis_preflight.errors.replies import STOPPED_ANSWERING, classify, db_out_of_range, stopped_answering
 from redis_preflight.errors.topology import sentinel_failure, unreachable_node
 
 __all__ = [
@@ -34,9 +35,11 @@ __all__ = [
     "TlsToPlaintext",
     "UsernameWithoutAcl",
     "classify",
+    "db_out_of_range",
     "classify_health",
     "classify_health_body",
     "classify_health_status",
+    "health_downgrade",
     "health_redirect_failure",
     "sentinel_failure",
     "stopped_answering",

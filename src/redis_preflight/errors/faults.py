@@ -44,6 +44,7 @@ class Fault(StrEnum):
     DB_RANGE = "DB index is out of range"
     # the application's health endpoint
     REDIRECT_LOOP = "redirect loop"
+    REDIRECT_DOWNGRADE = "redirect from https to http"
     HTTP_NOT_FOUND = "HTTP 404"
     HTTP_SERVER_ERROR = "HTTP server error"
     HTTP_STATUS = "unexpected HTTP status"

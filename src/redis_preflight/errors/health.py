@@ -86,6 +86,16 @@ def health_redirect_failure(hops: list[str], where: str, *, looped: bool, limit:
     return Diagnosis(Fault.HTTP_STATUS, f"a redirect at {where} leads to {hops[-1]!r}; give the final URL")
 
 
+def health_downgrade(hops: list[str], where: str) -> Diagnosis:
+    """An https URL that redirects to plain http: not followed, whatever answers there."""
+    return Diagnosis(
+        Fault.REDIRECT_DOWNGRADE,
+        f"the https health URL {where} redirects to plain http ({' -> '.join(hops)}): not followed, "
+        "the request and the document would cross the network unencrypted; fix the redirect, or "
+        "give the final https URL",
+    )
+
+
 def classify_health_body(error: ValidationError, body: bytes, content_type: str, where: str) -> Diagnosis:
     """Why the body is not the health document: HTML, invalid JSON, or missing/mistyped fields."""
     problems = error.errors()

@@ -131,11 +131,7 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
             "this is a read-only replica; point REDIS_URL at the primary",
         )
     if "DB INDEX IS OUT OF RANGE" in upper or "INVALID DB INDEX" in upper:
-        return diagnosis(
-            Fault.DB_RANGE,
-            f"db {target.db} does not exist on this server; use a db below its "
-            "'databases' setting (usually /0)",
-        )
+        return db_out_of_range(target, None)
     if "PROTOCOL ERROR" in upper:
         return diagnosis(
             Fault.NOT_REDIS,
@@ -145,6 +141,19 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
     if "CLOSED BY SERVER" in upper or "RESET BY PEER" in upper or "BROKEN PIPE" in upper:
         return _closed_diagnosis(target, diagnosis, stage)
     return diagnosis(Fault.OTHER, f"{_first_line(text)}")
+
+
+def db_out_of_range(target: Target, databases: int | None) -> Diagnosis:
+    """The db index of REDIS_URL is not below the server's `databases`, which only it knows."""
+    if databases is None:
+        has = "this server's `databases` setting is lower (CONFIG GET databases was not allowed)"
+    else:
+        has = f"this server has `databases` {databases} (db 0 to {databases - 1})"
+    return _Say(target)(
+        Fault.DB_RANGE,
+        f"db {target.db} does not exist: {has}; use a lower db in REDIS_URL (usually /0), or raise "
+        "`databases` in redis.conf",
+    )
 
 
 # How servers refuse a command they renamed or disabled: rename-command, managed proxies,

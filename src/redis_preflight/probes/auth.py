@@ -9,6 +9,7 @@ from io import BufferedIOBase
 from typing import Any
 
 import redis
+from pydantic import SecretStr
 
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
@@ -35,17 +36,18 @@ def authenticate(sock: socket.socket, target: Target, settings: PreflightSetting
         if target.password is None:
             _call(stream, "PING")
             return Authentication(None, (time.perf_counter() - started) * 1000)
-        password = target.password.get_secret_value()
+        # The password stays a SecretStr down to the bytes on the wire: no local holds it as text
+        # for a traceback's locals (pytest -l) to show.
         try:
-            _call(stream, "AUTH", *([target.username] if target.username else []), password)
+            _call(stream, "AUTH", *([target.username] if target.username else []), target.password)
         except redis.ResponseError as e:
-            if target.username and _password_alone_accepted(stream, password):
+            if target.username and _password_alone_accepted(stream, target.password):
                 raise UsernameWithoutAcl("the password alone was accepted") from e
             raise
         return Authentication(target.username or "default", (time.perf_counter() - started) * 1000)
 
 
-def _password_alone_accepted(stream: BufferedIOBase, password: str) -> bool:
+def _password_alone_accepted(stream: BufferedIOBase, password: SecretStr) -> bool:
     try:
         _call(stream, "AUTH", password)
     except redis.ResponseError:
@@ -53,10 +55,9 @@ def _password_alone_accepted(stream: BufferedIOBase, password: str) -> bool:
     return True
 
 
-def _call(stream: BufferedIOBase, *args: str) -> str:
+def _call(stream: BufferedIOBase, *args: str | SecretStr) -> str:
     """One RESP command and its one-line reply; an error reply raises with its code kept."""
-    parts = [arg.encode() for arg in args]
-    stream.write(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+    stream.write(_command(args))
     stream.flush()
     line = stream.readline(4096)
     if not line:
@@ -65,6 +66,11 @@ def _call(stream: BufferedIOBase, *args: str) -> str:
     if reply.startswith("-"):
         raise redis.ResponseError(reply[1:])
     return reply[1:]
+
+
+def _command(args: tuple[str | SecretStr, ...]) -> bytes:
+    parts = [(arg.get_secret_value() if isinstance(arg, SecretStr) else arg).encode() for arg in args]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
 
 
 # What nobody's application user should be able to run: one call empties or stops the server.

@@ -8,15 +8,16 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
 
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
-from redis_preflight.errors import AUTH_FAULTS, TLS_FAULTS, Diagnosis, Fault, classify
+from redis_preflight.errors import AUTH_FAULTS, TLS_FAULTS, Diagnosis, Fault, classify, db_out_of_range
 from redis_preflight.probes.auth import Authentication, authenticate
+from redis_preflight.probes.client import client_options
 from redis_preflight.probes.tls import TlsSession, explain, handshake
 
 
@@ -141,8 +142,22 @@ def reach(target: Target, client: redis.Redis, settings: PreflightSettings) -> R
         found["handshake"] = ping(client)
     except (OSError, redis.RedisError) as e:
         diagnosis = classify(explain(e, target, settings, stage), target, stage=stage)
+        if diagnosis.fault is Fault.DB_RANGE:
+            diagnosis = db_out_of_range(target, databases(target, settings))
         return Reachability(**found, failure=diagnosis, failed_stage=_stage_of(diagnosis, target, stage))
     return Reachability(**found)
+
+
+def databases(target: Target, settings: PreflightSettings) -> int | None:
+    """The server's `databases` setting, asked on db 0; None where CONFIG GET is not allowed."""
+    client = redis.Redis(**client_options(replace(target, db=0), settings))
+    try:
+        found: Any = client.config_get("databases")
+        return int(found["databases"])
+    except (OSError, redis.RedisError, KeyError, ValueError):
+        return None
+    finally:
+        client.close()
 
 
 def _stage_of(diagnosis: Diagnosis, target: Target, stage: str) -> str:

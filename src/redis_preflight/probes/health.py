@@ -7,14 +7,13 @@ by hand so that a loop is seen, and a failure is classified at the stage where i
 
 from __future__ import annotations
 
-import base64
 import http.client
 import socket
 import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import SplitResult, unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
 
@@ -25,6 +24,7 @@ from redis_preflight.errors import (
     classify_health,
     classify_health_body,
     classify_health_status,
+    health_downgrade,
     health_redirect_failure,
 )
 from redis_preflight.probes.connection import lookup
@@ -141,6 +141,8 @@ def _follow(session: _Session, url: str, where: str) -> tuple[_Reply, list[str]]
         url = urljoin(url, reply.location)
         seen.append(url)
         hops.append(redact_http_url(url))
+        if urlsplit(seen[0]).scheme == "https" and urlsplit(url).scheme == "http":
+            raise _Failed(health_downgrade(hops, where))
         looped = url in seen[:-1]
         if looped or len(hops) > MAX_REDIRECTS + 1 or urlsplit(url).scheme not in SCHEMES:
             raise _Failed(health_redirect_failure(hops, where, looped=looped, limit=MAX_REDIRECTS))
@@ -153,7 +155,7 @@ class _Session:
         self, endpoint: HealthEndpoint, ca_file: Path | None, connect_timeout: float, read_timeout: float
     ) -> None:
         self.origin = _origin(urlsplit(endpoint.plain))
-        self.authorization = _basic_auth(urlsplit(endpoint.plain))
+        self.authorization = endpoint.authorization
         self.ca_file = ca_file
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -233,13 +235,6 @@ class _Session:
 
 def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
     return parts.scheme, parts.hostname or "", parts.port
-
-
-def _basic_auth(parts: SplitResult) -> str | None:
-    if parts.username is None and parts.password is None:
-        return None
-    pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
-    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
 
 
 def _path(parts: SplitResult) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from redis_preflight.verdict.summary import usage_error_document
 
 
 class ReportFiles(NamedTuple):
@@ -39,3 +42,10 @@ def write_atomically(path: Path, text: str) -> None:
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
     write_atomically(path, json.dumps(document, indent=2) + "\n")
+
+
+def write_usage_error(path: Path, message: str) -> None:
+    """A run that could not start still leaves a summary that says why, where it can: when the
+    report directory itself is the usage error, the terminal alone says so."""
+    with suppress(OSError):
+        write_json(path, usage_error_document(message))

@@ -118,6 +118,8 @@ class ReportWriter:
             return
         if exitstatus == pytest.ExitCode.INTERNAL_ERROR and self.summary.broken is None:
             self.summary.broken = "internal error in redis-preflight: see the terminal output"
+        if exitstatus == pytest.ExitCode.USAGE_ERROR and self.summary.broken is None:
+            self.summary.broken = "usage error: see the terminal output"
         if self.summary.ended_early is None and (session.shouldstop or session.shouldfail):
             self.summary.ended_early = f"the run stopped early ({session.shouldstop or session.shouldfail})"
         session.exitstatus = self.summary.exit_status(exitstatus)
