@@ -4,6 +4,7 @@ import pytest
 
 from redis_preflight.probes.keys.census import Rule
 from redis_preflight.report.keys import census_table, ttl_picture, violations_table
+from redis_preflight.report.keys_memory import memory_picture
 from redis_preflight.report.keys_findings import (
     bounds,
     broken,
@@ -13,7 +14,7 @@ from redis_preflight.report.keys_findings import (
     matched,
     no_keys,
     parametrize_patterns,
-    ttl_spread,
+    ttl_kept,
     unmatched,
 )
 from redis_preflight.verdict.outcomes import not_applicable
@@ -39,7 +40,7 @@ def skip_without_keys(census, pattern_census):
 
 @pytest.mark.severity("advisory")
 def test_census(census, finding, evidence):
-    evidence.append(census_table(census))
+    evidence.append(census_table(census) + memory_picture(census))
     assert census.complete, cut_short(census)
     finding.observed(census_line(census))
 
@@ -47,22 +48,22 @@ def test_census(census, finding, evidence):
 def test_shape(census, pattern_census, finding, evidence):
     skip_without_keys(census, pattern_census)
     evidence.append(violations_table(pattern_census))
-    assert not pattern_census.failures(Rule.SHAPE), broken(census, pattern_census, Rule.SHAPE)
+    assert not pattern_census.breaks(Rule.SHAPE), broken(census, pattern_census, Rule.SHAPE)
     finding.observed(f"{examined(census, pattern_census)}: every value keeps the shape")
 
 
 def test_ttl(census, pattern_census, finding, evidence):
     skip_without_keys(census, pattern_census)
     evidence.append(ttl_picture(pattern_census))
-    assert not pattern_census.failures(Rule.TTL), broken(census, pattern_census, Rule.TTL)
-    finding.observed(f"{examined(census, pattern_census)}: all have a TTL ({ttl_spread(pattern_census)})")
+    assert not pattern_census.breaks(Rule.TTL), broken(census, pattern_census, Rule.TTL)
+    finding.observed(f"{examined(census, pattern_census)}: {ttl_kept(pattern_census)}")
 
 
 def test_ttl_bounds(census, pattern_census, finding):
     skip_without_keys(census, pattern_census)
     if bounds(pattern_census) is None:
         not_applicable(f"the contract sets no TTL bound for {pattern_census.name}")
-    assert not pattern_census.failures(Rule.TTL_BOUNDS), broken(census, pattern_census, Rule.TTL_BOUNDS)
+    assert not pattern_census.breaks(Rule.TTL_BOUNDS), broken(census, pattern_census, Rule.TTL_BOUNDS)
     finding.observed(f"{examined(census, pattern_census)}: TTLs {bounds(pattern_census)}")
 
 

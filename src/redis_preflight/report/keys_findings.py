@@ -76,10 +76,24 @@ def broken(census: Census, pattern: PatternCensus, rule: Rule) -> str:
         Rule.TTL_BOUNDS: "break a TTL bound",
     }
     why = f" ({pattern.policy.why})" if rule is Rule.TTL and pattern.policy.why else ""
+    tolerance = pattern.ttl_tolerance() if rule is Rule.TTL else None
+    over = f" ({tolerance})" if tolerance else ""
     return (
         f"{pattern.name}: {failures:,} of {pattern.examined:,} examined keys {what[rule]} "
-        f"({rate(pattern, failures)}): {_kinds(pattern.broken(rule))}{why}; {NEXT_STEP[rule]}"
+        f"({rate(pattern, failures)}){over}: {_kinds(pattern.broken(rule))}{why}; {NEXT_STEP[rule]}"
     )
+
+
+def ttl_kept(pattern: PatternCensus) -> str:
+    """How a pattern keeps its TTL policy: all keys carry one, or enough of them do."""
+    missing = pattern.failures(Rule.TTL)
+    if not missing:
+        return f"all have a TTL ({ttl_spread(pattern)})"
+    policy = pattern.policy
+    allowed = [f"coverage {policy.coverage:.2%}"] if policy.coverage is not None else []
+    if policy.max_without_ttl is not None:
+        allowed.append(f"at most {policy.max_without_ttl:,} without")
+    return f"{missing:,} without TTL ({rate(pattern, missing)}), within the policy ({', '.join(allowed)})"
 
 
 def ttl_spread(pattern: PatternCensus) -> str:
@@ -97,8 +111,13 @@ def bounds(pattern: PatternCensus) -> str | None:
     said = []
     if policy.max_ttl is not None:
         said.append(f"at most {duration(policy.max_ttl.total_seconds())}")
+    if policy.min_ttl is not None:
+        said.append(f"at least {duration(policy.min_ttl.total_seconds())}")
     if policy.covers_jwt_exp:
         said.append("until the token's exp")
+    if policy.herd is not None:
+        herd = policy.herd
+        said.append(f"at most {herd.max_share:.0%} expiring within {duration(herd.window.total_seconds())}")
     return " and ".join(said) or None
 
 

@@ -23,10 +23,10 @@ from redis.exceptions import ResponseError
 
 from redis_preflight.contract import Contract
 from redis_preflight.probes.keys.census import Bounds, Census
-from redis_preflight.probes.keys.fetches import Fetch, Verdict, chunks, reply_or_raise
+from redis_preflight.probes.keys.fetches import Fetch, Verdict, chunks, members, reply_or_raise
 from redis_preflight.probes.keys.names import prefix_of, shown_prefix
 from redis_preflight.probes.keys.pages import Sorter
-from redis_preflight.probes.keys.resp import RespPipe, bulks, command, pttl_strlen
+from redis_preflight.probes.keys.resp import RespPipe, bulks, command, pttl_length
 from redis_preflight.probes.keys.tally import MEMORY_SAMPLE, Tally
 
 SCAN_COUNT = 500  # SCAN COUNT 500 answers in about a millisecond on a busy 1M-key server
@@ -103,6 +103,9 @@ class _Census:
         """One server's db, SCAN cursor from 0 to 0 unless the time budget ends first."""
         self.pipe = pipe
         self.dbsize += int(pipe.call(b"DBSIZE"))
+        if any(t.pattern.type == "hash" and t.pattern.fields for t in self.tallies) and _has_field_ttls(pipe):
+            for tally in self.tallies:
+                tally.read_field_ttls()
         self.cursor: bytes | None = b"0"
         self._rounds()
         self.complete = self.complete and self.cursor is None
@@ -135,7 +138,8 @@ class _Census:
             # Sorting the page and building its PTTL/STRLEN overlap the server's MGET and SCAN.
             measuring = self._choose(to_measure) if to_measure is not None else []
             self._send(
-                [pttl_strlen(group.bulks) for group in measuring], sum(2 * len(g.keys) for g in measuring)
+                [pttl_length(g.tally.length_verb, g.bulks) for g in measuring],
+                sum(2 * len(g.keys) for g in measuring),
             )
             page = None if to_measure is not None else page
             for verdict in verdicts:
@@ -206,7 +210,10 @@ class _Census:
             else:
                 keys, bulk_keys = [group.keys[i] for i in fetch], [group.bulks[i] for i in fetch]
                 sizes = [lengths[i] for i in fetch]
-            fetches += chunks(group.tally, keys, None if self.one_by_one else bulk_keys, sizes)
+            if group.tally.string:
+                fetches += chunks(group.tally, keys, None if self.one_by_one else bulk_keys, sizes)
+            elif keys and group.tally.asks_members:
+                fetches.append(members(group.tally, keys, bulk_keys, sizes))
             if others:
                 fetches.append(Fetch(group.tally, "types", others))
             wanted = MEMORY_SAMPLE - group.tally.memory_asked
@@ -216,8 +223,16 @@ class _Census:
         return fetches
 
 
+def _has_field_ttls(pipe: RespPipe) -> bool:
+    """Whether the server has per-field hash TTLs (HPTTL, Redis 7.4+)."""
+    try:
+        return pipe.call(b"COMMAND", b"INFO", b"HPTTL") not in ([None], [])
+    except ResponseError:  # COMMAND refused by an ACL: the census goes on without them
+        return False
+
+
 def _raise_errors(pttls: list[Any], lengths: list[Any]) -> None:
-    """PTTL must answer for every key; STRLEN may only say WRONGTYPE (a hash, a list, ...)."""
+    """PTTL must answer for every key; STRLEN (HLEN, ...) may only say WRONGTYPE (another type)."""
     if set(map(type, pttls)) != {int}:
         raise next(r for r in pttls if isinstance(r, ResponseError))
     if set(map(type, lengths)) != {int}:

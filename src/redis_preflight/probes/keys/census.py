@@ -29,9 +29,14 @@ KINDS: dict[str, tuple[Rule, str]] = {
     "missing_field": (Rule.SHAPE, "missing field"),
     "extra_field": (Rule.SHAPE, "unexpected field"),
     "mistyped_field": (Rule.SHAPE, "wrong type or value"),
+    "too_many_members": (Rule.SHAPE, "more members than the maximum"),
+    "too_few_members": (Rule.SHAPE, "fewer members than the minimum"),
+    "score_out_of_range": (Rule.SHAPE, "score out of range"),
     "no_ttl": (Rule.TTL, "no TTL"),
     "ttl_over_max": (Rule.TTL_BOUNDS, "TTL above the maximum"),
+    "ttl_under_min": (Rule.TTL_BOUNDS, "TTL below the minimum"),
     "ttl_under_jwt_exp": (Rule.TTL_BOUNDS, "TTL ends before the token expires"),
+    "synchronized_expiry": (Rule.TTL_BOUNDS, "expiring together"),
 }
 
 
@@ -77,6 +82,18 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes per key of a pattern and for all of it, each with a 95% confidence interval."""
+
+    per_key: float | None
+    per_key_ci: tuple[float, float] | None
+    total_ci: tuple[float, float] | None
+    method: str  # how it was measured: "MEMORY USAGE of 20 keys", or from lengths
+    largest: tuple[tuple[str, int], ...]  # (masked key, length) of the longest keys examined
+    unit: str  # what the lengths count: bytes, fields, members, entries
+
+
+@dataclass(frozen=True)
 class PatternCensus:
     name: str
     glob: str
@@ -94,6 +111,30 @@ class PatternCensus:
     memory_per_key: float | None
     memory_note: str
     violations: tuple[Violation, ...]
+    redis_type: str = "string"
+    memory: MemoryEstimate | None = None
+    field_ttls: str = ""  # what the per-field hash TTLs read say (Redis 7.4+), or nothing
+
+    def breaks(self, rule: Rule) -> bool:
+        """Whether the pattern breaks a rule: any violation, or for TTL one beyond the tolerance."""
+        if rule is Rule.TTL and self.policy.tolerates_missing:
+            return self.ttl_tolerance() is not None
+        return self.failures(rule) > 0
+
+    def ttl_tolerance(self) -> str | None:
+        """Under a coverage or budget policy, how the keys without TTL exceed it; None if not."""
+        missing = self.failures(Rule.TTL)
+        if not self.examined:
+            return None
+        coverage = 1 - missing / self.examined
+        if self.policy.coverage is not None and coverage < self.policy.coverage:
+            return f"{coverage:.2%} carry a TTL, under the {self.policy.coverage:.2%} the policy asks"
+        budget = self.policy.max_without_ttl
+        estimate = round(missing * self.count / self.examined)
+        if budget is not None and estimate > budget:
+            about = "" if not self.sampled else "about "
+            return f"{about}{estimate:,} keys without TTL, over the budget of {budget:,}"
+        return None
 
     def broken(self, rule: Rule) -> tuple[Violation, ...]:
         return tuple(v for v in self.violations if v.rule == rule)

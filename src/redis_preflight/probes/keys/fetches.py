@@ -14,6 +14,7 @@ from redis_preflight.probes.keys.resp import RespPipe, each, mget
 from redis_preflight.probes.keys.tally import Tally
 
 MGET_BYTES = 2 << 20  # one MGET reply at most
+MEMBER_REPLY_BYTES = 2048  # what a member request's reply is counted as, against a round's bytes
 
 Verdict = Callable[[], None]  # a judgement of replies already read, run while the server works
 _ONE_BY_ONE = {"values": (b"GET",), "types": (b"TYPE",), "memory": (b"MEMORY", b"USAGE")}
@@ -26,15 +27,21 @@ class Fetch:
     tally: Tally
     verb: str
     keys: list[bytes]
-    bulks: list[bytes] | None = None  # set for values: one MGET of them all
+    bulks: list[bytes] | None = None  # set for values: one MGET of them all; and for members
     size: int = 0
+    lengths: list[int] | None = None  # for members: each key's length (HLEN, ZCARD, ...)
 
     def payload(self) -> bytes:
+        if self.verb == "members" and self.tally.shape is not None and self.bulks is not None:
+            return self.tally.shape.requests(self.bulks)
         if self.bulks is not None:
             return mget(self.bulks)
         return each(_ONE_BY_ONE[self.verb], self.keys)
 
     def receive(self, pipe: RespPipe) -> Verdict:
+        if self.verb == "members" and self.tally.shape is not None:
+            replies = pipe.read_many(len(self.keys) * self.tally.shape.per_key)
+            return partial(self.tally.judge_members, self.keys, self.lengths or [], replies)
         if self.bulks is not None:
             return partial(self.tally.judge_values, self.keys, reply_or_raise(pipe.read()))
         replies = pipe.read_many(len(self.keys))
@@ -42,7 +49,7 @@ class Fetch:
             return partial(self.tally.judge_values, self.keys, [reply_or_raise(reply) for reply in replies])
         if self.verb == "types":
             return partial(self.tally.judge_types, self.keys, [reply_or_raise(reply) for reply in replies])
-        return partial(self.tally.note_memory, replies)
+        return partial(self.tally.note_memory, self.keys, replies)
 
 
 def reply_or_raise(reply: Any) -> Any:
@@ -50,6 +57,12 @@ def reply_or_raise(reply: Any) -> Any:
     if isinstance(reply, ResponseError):
         raise reply
     return reply
+
+
+def members(tally: Tally, keys: list[bytes], bulk_keys: list[bytes], lengths: list[int]) -> Fetch:
+    """The fields, members, scores or entries the contract judges, of some keys of one pattern."""
+    replies = len(keys) * (tally.shape.per_key if tally.shape is not None else 0)
+    return Fetch(tally, "members", keys, bulk_keys, replies * MEMBER_REPLY_BYTES, lengths)
 
 
 def chunks(tally: Tally, keys: list[bytes], bulk_keys: list[bytes] | None, sizes: list[int]) -> list[Fetch]:

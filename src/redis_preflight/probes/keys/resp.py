@@ -20,7 +20,6 @@ READ_CHUNK = 1 << 18
 _INCOMPLETE = object()  # hiredis' default, False, equals the reply 0 and would stop iter()
 _BULK = b"$%d\r\n%b\r\n"
 _PTTL = b"*2\r\n$4\r\nPTTL\r\n"
-_STRLEN = b"*2\r\n$6\r\nSTRLEN\r\n"
 
 
 def command(*args: bytes | int) -> bytes:
@@ -33,9 +32,10 @@ def bulks(keys: list[bytes]) -> list[bytes]:
     return [_BULK % (len(k), k) for k in keys]
 
 
-def pttl_strlen(bulk_keys: list[bytes]) -> bytes:
-    """PTTL and STRLEN of every key, in that order: two replies per key."""
-    return b"".join(chain.from_iterable(zip(repeat(_PTTL), bulk_keys, repeat(_STRLEN), bulk_keys)))
+def pttl_length(verb: bytes, bulk_keys: list[bytes]) -> bytes:
+    """PTTL and the length (STRLEN, HLEN, ZCARD, ...) of every key, in that order: two replies each."""
+    length = b"*2\r\n$%d\r\n%b\r\n" % (len(verb), verb)
+    return b"".join(chain.from_iterable(zip(repeat(_PTTL), bulk_keys, repeat(length), bulk_keys)))
 
 
 def mget(bulk_keys: list[bytes]) -> bytes:

@@ -6,10 +6,8 @@ list comprehensions and C builtins; a million keys must not cost a million Pytho
 
 from __future__ import annotations
 
-import binascii
-import math
-import re
 import statistics
+import time
 from array import array
 from bisect import bisect_left
 from collections import Counter
@@ -17,59 +15,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import from_json
 
 from redis_preflight.contract import KeyPattern
 from redis_preflight.probes.keys.census import Bounds, Example, PatternCensus, Violation, duration
+from redis_preflight.probes.keys.expiry import (
+    BUCKET_EDGES_MS,
+    BUCKETS,
+    JWT_TOLERANCE_MS,
+    busiest_window,
+    jwt_exp,
+)
+from redis_preflight.probes.keys.memory import MemoryTally
 from redis_preflight.probes.keys.names import shown
+from redis_preflight.probes.keys.shapes import LENGTH_VERB, UNIT, Shape, kind_of
+
+__all__ = ["BUCKETS", "MEMORY_SAMPLE", "Tally", "jwt_exp"]
 
 EXAMPLES = 5
 MEMORY_SAMPLE = 20
 MEDIAN_SAMPLE = 100_000  # TTLs kept per pattern for the median; SCAN's order makes them random
-JWT_TOLERANCE_MS = 2000  # the application rounds the TTL it sets to whole seconds
-BUCKETS = (  # (upper bound in seconds, label) for the TTL picture: [previous bound, bound)
-    (60, "< 1 min"),
-    (600, "1-10 min"),
-    (3600, "10 min-1 h"),
-    (6 * 3600, "1-6 h"),
-    (86400, "6-24 h"),
-    (7 * 86400, "1-7 d"),
-    (30 * 86400, "7-30 d"),
-    (math.inf, ">= 30 d"),
-)
-_BUCKET_EDGES_MS = [edge * 1000 for edge, _ in BUCKETS[:-1]]
-_QUOTED = re.compile(r"`[^`]*`")
-_B64URL = bytes.maketrans(b"-_", b"+/")
-
-
-def jwt_exp(token: bytes) -> int | None:
-    """The `exp` claim of a JWT, read without verifying the signature; None if not a JWT."""
-    parts = token.split(b".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = from_json(binascii.a2b_base64(parts[1].translate(_B64URL) + b"=="))
-    except ValueError:
-        return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
-    return int(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
-
-
-def _kind_of(error: Any, raw: bytes) -> tuple[str, str]:
-    """The violation kind and reason of a value's first validation error; never its content."""
-    field = ".".join(str(part) for part in error["loc"][1:])
-    message = _QUOTED.sub("`...`", str(error["msg"]))
-    if error["type"] == "json_invalid":
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            return "not_utf8", f"invalid UTF-8 at byte {e.start}"
-        return "invalid_json", message
-    if error["type"] == "missing":
-        return "missing_field", f"{field}: field required"
-    if error["type"] == "extra_forbidden":
-        return "extra_field", f"{field}: not in the contract"
-    return "mistyped_field", f"{field or 'value'}: {message}"
 
 
 class Tally:
@@ -79,22 +43,38 @@ class Tally:
         self.pattern = pattern
         self.prefix = pattern.prefix.encode()
         self.secret_from = len(self.prefix) if pattern.secret_in_name else None
-        max_ttl = pattern.ttl.max_ttl
+        max_ttl, min_ttl = pattern.ttl.max_ttl, pattern.ttl.min_ttl
         self.max_ttl_ms = int(max_ttl.total_seconds() * 1000) if max_ttl is not None else None
+        self.min_ttl_ms = int(min_ttl.total_seconds() * 1000) if min_ttl is not None else None
         self.limit = None if bounds.full_scan else bounds.key_sample
         self.cap = bounds.max_value_bytes
-        self.validator = pattern.validator()
+        self.string = pattern.type == "string"
+        self.validator = pattern.validator() if self.string else None
+        self.shape = None if self.string else Shape(pattern, field_ttls=False)
         self.seen = self.chosen = self.examined = self.with_ttl = 0
         self.ttl_min: int | None = None
         self.ttl_max: int | None = None
         self.ttl_counts = [0] * len(BUCKETS)
         self.ttl_sample = array("q")
+        self.expiries = array("q")  # when each sampled key expires (ms), for the herd policy
         self.types: Counter[str] = Counter()
-        self.memory: list[int] = []
+        self.memory = MemoryTally(self.secret_from)
         self.memory_asked = 0
-        self.memory_note = ""
         self.counts: Counter[str] = Counter()
         self.examples: dict[str, list[Example]] = {}
+
+    @property
+    def length_verb(self) -> bytes:
+        return LENGTH_VERB[self.pattern.type]
+
+    @property
+    def asks_members(self) -> bool:
+        return self.shape is not None and self.shape.per_key > 0
+
+    def read_field_ttls(self) -> None:
+        """The server has per-field hash TTLs (Redis 7.4+): read them for the declared fields."""
+        if self.pattern.type == "hash":
+            self.shape = Shape(self.pattern, field_ttls=True)
 
     def choose(self, keys: list[bytes]) -> list[bytes]:
         """Count the keys SCAN returned; the ones still within the sample are examined."""
@@ -111,36 +91,66 @@ class Tally:
             examples.append(Example(shown(key, self.secret_from), reason))
 
     def plan(self, keys: list[bytes], lengths: list[Any]) -> tuple[Sequence[int], list[bytes]]:
-        """Which keys to fetch (strings within the cap) and which are of another type.
+        """Which keys to ask more about (strings within the cap) and which are of another type.
 
-        The usual page, all strings within the cap, costs one C-level max() of the lengths.
+        The usual page, all of the pattern's type and strings within the cap, costs one
+        C-level max() of the lengths.
         """
         try:
-            if max(lengths) <= self.cap:  # TypeError when some key is not a string
+            top = max(lengths)  # TypeError when some key is of another type
+            self.memory.sizes(keys, lengths, top)
+            if not self.string:
+                self._bound_members(keys, lengths, top)
+                return range(len(keys)), []
+            if top <= self.cap:
                 return range(len(keys)), []
         except TypeError:
             pass
-        strings = [i for i, n in enumerate(lengths) if n.__class__ is int]
-        for i in (i for i in strings if lengths[i] > self.cap):
+        kept = [i for i, n in enumerate(lengths) if n.__class__ is int]
+        others = [k for k, n in zip(keys, lengths, strict=True) if n.__class__ is not int]
+        if not kept:
+            return kept, others
+        kept_keys, kept_lengths = [keys[i] for i in kept], [lengths[i] for i in kept]
+        self.memory.sizes(kept_keys, kept_lengths, max(kept_lengths))
+        if not self.string:
+            self._bound_members(kept_keys, kept_lengths, max(kept_lengths))
+            return kept, others
+        for i in (i for i in kept if lengths[i] > self.cap):
             reason = f"{lengths[i]:,} bytes, over the {self.cap:,}-byte cap (--max-value-bytes)"
             self.add("oversized", keys[i], reason)
-        others = [k for k, n in zip(keys, lengths, strict=True) if n.__class__ is not int]
-        return [i for i in strings if lengths[i] <= self.cap], others
+        return [i for i in kept if lengths[i] <= self.cap], others
+
+    def _bound_members(self, keys: list[bytes], lengths: list[int], top: int) -> None:
+        low, high = self.pattern.min_members, self.pattern.max_members
+        unit = UNIT[self.pattern.type]
+        if high is not None and top > high:
+            for key, n in zip(keys, lengths, strict=True):
+                if n > high:
+                    self.add("too_many_members", key, f"{n:,} {unit}, above the maximum of {high:,}")
+        if low is not None and min(lengths) < low:
+            for key, n in zip(keys, lengths, strict=True):
+                if n < low:
+                    self.add("too_few_members", key, f"{n:,} {unit}, below the minimum of {low:,}")
 
     def judge_ttls(self, keys: list[bytes], pttls: list[int], now_ms: int) -> None:
         """The TTL rules of a page; Python looks at single keys only when something is off."""
         self.examined += len(keys) - pttls.count(-2)  # -2: deleted since SCAN
         ttls = [t for t in pttls if t >= 0] if min(pttls) < 0 else pttls
-        self._count_ttls(ttls)
+        self._count_ttls(ttls, now_ms)
         if -1 in pttls:
             for key in (k for k, t in zip(keys, pttls, strict=True) if t == -1):
                 self.add("no_ttl", key, "no expiry set: the key lives until deleted")
         if ttls and self.max_ttl_ms is not None and max(ttls) > self.max_ttl_ms:
             self._over_max(keys, pttls, self.max_ttl_ms)
+        if ttls and self.min_ttl_ms is not None and min(ttls) < self.min_ttl_ms:
+            for key, ttl in zip(keys, pttls, strict=True):
+                if 0 <= ttl < self.min_ttl_ms:
+                    limit = duration(self.min_ttl_ms / 1000)
+                    self.add("ttl_under_min", key, f"TTL {duration(ttl / 1000)}, below {limit}")
         if self.pattern.ttl.covers_jwt_exp:
             self._jwt_outlives(keys, pttls, now_ms)
 
-    def _count_ttls(self, ttls: list[int]) -> None:
+    def _count_ttls(self, ttls: list[int], now_ms: int) -> None:
         """Bucket counts, min and max of a page's TTLs: one C-level sort, a bisection per bucket."""
         if not ttls:
             return
@@ -148,10 +158,13 @@ class Tally:
         ordered = sorted(ttls)
         self.ttl_min = ordered[0] if self.ttl_min is None else min(ordered[0], self.ttl_min)
         self.ttl_max = ordered[-1] if self.ttl_max is None else max(ordered[-1], self.ttl_max)
-        edges = [bisect_left(ordered, edge) for edge in _BUCKET_EDGES_MS]
+        edges = [bisect_left(ordered, edge) for edge in BUCKET_EDGES_MS]
         for index, (low, high) in enumerate(zip([0, *edges], [*edges, len(ordered)], strict=True)):
             self.ttl_counts[index] += high - low
-        self.ttl_sample.extend(ttls[: MEDIAN_SAMPLE - len(self.ttl_sample)])
+        room = MEDIAN_SAMPLE - len(self.ttl_sample)
+        self.ttl_sample.extend(ttls[:room])
+        if self.pattern.ttl.herd is not None and room > 0:
+            self.expiries.extend([now_ms + t for t in ttls[:room]])
 
     def _over_max(self, keys: list[bytes], pttls: list[int], limit: int) -> None:
         for key, ttl in zip(keys, pttls, strict=True):
@@ -176,6 +189,8 @@ class Tally:
         if None in values:  # deleted or retyped since STRLEN: nothing to judge
             kept = [(k, v) for k, v in zip(keys, values, strict=True) if v is not None]
             keys, values = [k for k, _ in kept], [v for _, v in kept]
+        if self.validator is None:
+            return
         try:
             self.validator.validate_python(values)
         except ValidationError as e:
@@ -183,33 +198,37 @@ class Tally:
             for error in e.errors(include_url=False, include_input=False, include_context=False):
                 first.setdefault(int(error["loc"][0]), error)
             for index, error in first.items():
-                kind, reason = _kind_of(error, values[index] or b"")
+                kind, reason = kind_of(error, values[index] or b"")
+                self.add(kind, keys[index], reason)
+
+    def judge_members(self, keys: list[bytes], lengths: list[int], replies: list[Any]) -> None:
+        """Judge the fields, members, scores or entries read of a page's keys (not strings)."""
+        if self.shape is not None:
+            for index, kind, reason in self.shape.judge(replies, lengths):
                 self.add(kind, keys[index], reason)
 
     def judge_types(self, keys: list[bytes], types: list[Any]) -> None:
         for key, kind in zip(keys, types, strict=True):
             name = kind.decode() if isinstance(kind, bytes) else "unknown"
-            if name != "none":
+            if name not in ("none", self.pattern.type):
                 self.types[name] += 1
-                self.add("wrong_type", key, f"a {name}, not a string")
+                self.add("wrong_type", key, f"a {name}, not a {self.pattern.type}")
 
-    def note_memory(self, usages: list[Any]) -> None:
-        for usage in usages:
-            if isinstance(usage, int):
-                self.memory.append(usage)
-            elif not self.memory_note:
-                self.memory_note = f"MEMORY USAGE refused ({str(usage).splitlines()[0][:80]})"
+    def note_memory(self, keys: list[bytes], usages: list[Any]) -> None:
+        self.memory.usages(keys, usages)
 
     def freeze(self, complete: bool, scale: float) -> PatternCensus:
         """The result; `scale` extrapolates counts when the scan stopped before the end."""
-        strings = self.examined - sum(self.types.values())
-        types = ((("string", strings),) if strings else ()) + tuple(self.types.most_common())
+        own = self.examined - sum(self.types.values())
+        types = (((self.pattern.type, own),) if own else ()) + tuple(self.types.most_common())
+        count = self.seen if complete else round(self.seen * scale)
+        self._herd()
         return PatternCensus(
             name=self.pattern.name,
             glob=self.pattern.glob,
             policy=self.pattern.ttl,
             seen=self.seen,
-            count=self.seen if complete else round(self.seen * scale),
+            count=count,
             counted=complete,
             examined=self.examined,
             with_ttl=self.with_ttl,
@@ -218,12 +237,39 @@ class Tally:
             ttl_max_s=None if self.ttl_max is None else self.ttl_max / 1000,
             ttl_buckets=self._buckets(),
             types=types,
-            memory_per_key=sum(self.memory) / len(self.memory) if self.memory else None,
-            memory_note=self.memory_note or f"MEMORY USAGE of {len(self.memory)} keys",
+            memory_per_key=self.memory.mean,
+            memory_note=self.memory.note(),
             violations=tuple(
                 Violation(kind, n, tuple(self.examples[kind])) for kind, n in self.counts.most_common()
             ),
+            redis_type=self.pattern.type,
+            memory=self.memory.estimate(count, UNIT[self.pattern.type]),
+            field_ttls=self._field_ttls(),
         )
+
+    def _herd(self) -> None:
+        herd = self.pattern.ttl.herd
+        if herd is None or len(self.expiries) < herd.min_keys:
+            return
+        window_ms = int(herd.window.total_seconds() * 1000)
+        together, start = busiest_window(self.expiries, window_ms)
+        share = together / len(self.expiries)
+        if share > herd.max_share:
+            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(start / 1000))
+            self.counts["synchronized_expiry"] = together
+            reason = (
+                f"{share:.0%} of {len(self.expiries):,} keys with a TTL expire within "
+                f"{duration(window_ms / 1000)} of {when} (policy: at most {herd.max_share:.0%})"
+            )
+            self.examples["synchronized_expiry"] = [Example(self.pattern.glob, reason)]
+
+    def _field_ttls(self) -> str:
+        if self.shape is None or not self.shape.field_ttls:
+            return ""
+        fields, with_ttl = self.shape.field_ttl_counts
+        low, high = self.shape.field_ttl_low, self.shape.field_ttl_high
+        spread = f" ({duration(low / 1000)} to {duration(high / 1000)})" if low is not None and high else ""
+        return f"{with_ttl:,} of {fields:,} hash fields read carry a TTL of their own{spread}"
 
     def _median_s(self) -> float | None:
         return statistics.median(self.ttl_sample) / 1000 if self.ttl_sample else None

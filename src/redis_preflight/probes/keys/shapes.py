@@ -1,0 +1,190 @@
+"""What the census asks about a key of each Redis type, and how it judges the replies.
+
+A string's value comes by MGET (the tally's own path). Every other type is measured by its
+length command (HLEN, LLEN, SCARD, ZCARD, XLEN: WRONGTYPE tells a key of another type, as
+STRLEN does for strings) and then asked, per key, only for what the contract can judge: the
+declared fields of a hash (HMGET, never HGETALL), at most MEMBERS_READ members of a collection,
+the lowest and highest score of a sorted set, the first entries of a stream.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from redis_preflight.contract import KeyPattern
+
+MEMBERS_READ = 100  # members, entries read per key at most: a bounded reply, never a big one
+LENGTH_VERB = {
+    "string": b"STRLEN",
+    "hash": b"HLEN",
+    "list": b"LLEN",
+    "set": b"SCARD",
+    "zset": b"ZCARD",
+    "stream": b"XLEN",
+}
+UNIT = {"string": "bytes", "hash": "fields", "list": "members", "set": "members", "zset": "members"}
+UNIT["stream"] = "entries"
+Finding = tuple[int, str, str]  # index of the key, violation kind, reason
+_QUOTED = re.compile(r"`[^`]*`")
+
+
+def _bulk(*parts: bytes) -> bytes:
+    return b"".join(b"$%d\r\n%b\r\n" % (len(p), p) for p in parts)
+
+
+class Shape:
+    """The requests and judgement of one non-string pattern's keys, `per_key` replies each."""
+
+    def __init__(self, pattern: KeyPattern, field_ttls: bool) -> None:
+        self.pattern = pattern
+        self.validator = pattern.validator()
+        self.fields = pattern.fields
+        self.scores = pattern.min_score is not None or pattern.max_score is not None
+        self.field_ttls = field_ttls and pattern.type == "hash" and bool(self.fields)
+        self.commands = list(self._commands())
+        self.field_ttl_counts = [0, 0]  # fields read, fields with a TTL of their own
+        self.field_ttl_low: int | None = None  # lowest and highest field TTL in ms
+        self.field_ttl_high: int | None = None
+
+    @property
+    def per_key(self) -> int:
+        return len(self.commands)
+
+    def _commands(self) -> Iterator[tuple[bytes, bytes]]:
+        """(head, tail) of each command: the request is head + the key's bulk + tail."""
+        kind, n = self.pattern.type, MEMBERS_READ - 1
+        fields = _bulk(*(f.encode() for f in self.fields))
+        count = len(self.fields)
+        if kind == "hash" and self.fields:
+            yield b"*%d\r\n$5\r\nHMGET\r\n" % (count + 2), fields
+            if self.field_ttls:
+                yield b"*%d\r\n$5\r\nHPTTL\r\n" % (count + 4), _bulk(b"FIELDS", b"%d" % count) + fields
+        elif kind == "list" and self.validator:
+            yield b"*4\r\n$6\r\nLRANGE\r\n", _bulk(b"0", b"%d" % n)
+        elif kind == "set" and self.validator:
+            yield b"*3\r\n$11\r\nSRANDMEMBER\r\n", _bulk(b"%d" % MEMBERS_READ)
+        elif kind == "zset" and (self.validator or self.scores):
+            last = n if self.validator else 0
+            yield b"*5\r\n$6\r\nZRANGE\r\n", _bulk(b"0", b"%d" % last, b"WITHSCORES")
+            if self.scores:
+                yield b"*5\r\n$6\r\nZRANGE\r\n", _bulk(b"-1", b"-1", b"WITHSCORES")
+        elif kind == "stream" and self.validator:
+            yield b"*6\r\n$6\r\nXRANGE\r\n", _bulk(b"-", b"+", b"COUNT", b"%d" % MEMBERS_READ)
+
+    def requests(self, bulk_keys: list[bytes]) -> bytes:
+        return b"".join([head + key + tail for key in bulk_keys for head, tail in self.commands])
+
+    def judge(self, replies: list[Any], lengths: list[int]) -> Iterator[Finding]:
+        """Findings about each key from its replies (`per_key` each) and its length.
+
+        A key that changed type or vanished since it was measured answers with an error or
+        nothing: it is passed over, not judged.
+        """
+        per_key = self.per_key
+        by_key = [replies[i : i + per_key] for i in range(0, len(replies), per_key)]
+        kept = [i for i, r in enumerate(by_key) if not any(isinstance(x, Exception) for x in r) and r[0]]
+        if len(kept) < len(by_key):
+            by_key, lengths = [by_key[i] for i in kept], [lengths[i] for i in kept]
+        else:
+            kept = list(range(len(by_key)))
+        for index, kind, reason in self._judge(by_key, lengths):
+            yield kept[index], kind, reason
+
+    def _judge(self, by_key: list[list[Any]], lengths: list[int]) -> Iterator[Finding]:
+        kind = self.pattern.type
+        if kind == "hash":
+            if self.field_ttls:
+                self._count_field_ttls([r[1] for r in by_key])
+            yield from self._hashes([r[0] for r in by_key], lengths)
+        elif kind == "stream":
+            yield from self._entries([r[0] for r in by_key])
+        elif kind == "zset":
+            if self.validator is not None:
+                yield from self._members([r[0][0::2] for r in by_key])
+            if self.scores:
+                yield from self._scores([(r[0][1], r[-1][-1]) for r in by_key])
+        else:
+            yield from self._members([r[0] for r in by_key])
+
+    def _count_field_ttls(self, replies: list[list[int]]) -> None:
+        ttls = [t for reply in replies for t in reply if t >= 0]
+        self.field_ttl_counts[0] += sum(len(reply) - reply.count(-2) for reply in replies)
+        self.field_ttl_counts[1] += len(ttls)
+        if ttls:
+            low, high = min(ttls), max(ttls)
+            self.field_ttl_low = low if self.field_ttl_low is None else min(low, self.field_ttl_low)
+            self.field_ttl_high = high if self.field_ttl_high is None else max(high, self.field_ttl_high)
+
+    def _hashes(self, values: list[list[bytes | None]], lengths: list[int]) -> Iterator[Finding]:
+        names = self.fields
+        rows = [{n: v for n, v in zip(names, row, strict=True) if v is not None} for row in values]
+        if not self.pattern.extra_fields:
+            for index, (row, length) in enumerate(zip(rows, lengths, strict=True)):
+                if length > len(row):
+                    more = length - len(row)
+                    yield index, "extra_field", f"{more} field{'s' * (more > 1)} not in the contract"
+        yield from _validate(self.validator, rows, range(len(rows)))
+
+    def _entries(self, streams: list[list[Any]]) -> Iterator[Finding]:
+        rows, owners = [], []
+        for index, entries in enumerate(streams):
+            for _, flat in entries:
+                rows.append(
+                    {f.decode("utf-8", "replace"): v for f, v in zip(flat[0::2], flat[1::2], strict=True)}
+                )
+                owners.append(index)
+        yield from _validate(self.validator, rows, owners)
+
+    def _members(self, members: list[list[bytes]]) -> Iterator[Finding]:
+        if self.validator is None:
+            return
+        flat = [m for each in members for m in each]
+        owners = [index for index, each in enumerate(members) for _ in each]
+        yield from _validate(self.validator, flat, owners)
+
+    def _scores(self, lowest_highest: list[tuple[bytes, bytes]]) -> Iterator[Finding]:
+        low, high = self.pattern.min_score, self.pattern.max_score
+        for index, (first, last) in enumerate(lowest_highest):
+            lowest, highest = float(first), float(last)
+            if low is not None and lowest < low:
+                yield index, "score_out_of_range", f"score {lowest:g} below the minimum {low:g}"
+            elif high is not None and highest > high:
+                yield index, "score_out_of_range", f"score {highest:g} above the maximum {high:g}"
+
+
+def _validate(validator: Any, values: list[Any], owners: Any) -> Iterator[Finding]:
+    """The first error of each key whose values (owned by index) break the validator."""
+    if validator is None or not values:
+        return
+    try:
+        validator.validate_python(values)
+    except ValidationError as e:
+        seen: set[int] = set()
+        for error in e.errors(include_url=False, include_input=False, include_context=False):
+            value_index = int(error["loc"][0])
+            owner = owners[value_index]
+            if owner not in seen:
+                seen.add(owner)
+                value = values[value_index]
+                yield owner, *kind_of(error, value if isinstance(value, bytes) else b"")
+
+
+def kind_of(error: Any, raw: bytes) -> tuple[str, str]:
+    """The violation kind and reason of a value's first validation error; never its content."""
+    field = ".".join(str(part) for part in error["loc"][1:])
+    message = _QUOTED.sub("`...`", str(error["msg"]))
+    if error["type"] == "json_invalid":
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return "not_utf8", f"invalid UTF-8 at byte {e.start}"
+        return "invalid_json", message
+    if error["type"] == "missing":
+        return "missing_field", f"{field}: field required"
+    if error["type"] == "extra_forbidden":
+        return "extra_field", f"{field}: not in the contract"
+    return "mistyped_field", f"{field or 'value'}: {message}"
