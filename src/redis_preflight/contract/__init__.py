@@ -1,8 +1,9 @@
 """The key contract: which key patterns exist, what their values hold, how long they live.
 
-A contract is data: each key pattern is a prefix, a value type (a pydantic model, or any type
-pydantic validates) and a TTL policy. The default is the AI Goals Tracker's
-(`redis_preflight.contract.goals_tracker`); `--contract` loads another from a module or a `.py` file,
+A contract is data: each key pattern is a prefix, a Redis type, the shape of its values (a
+pydantic model, any type pydantic validates, or a JSON Schema) and a TTL policy. The default is
+the AI Goals Tracker's (`redis_preflight.contract.goals_tracker`); `--contract` loads another from
+a TOML file (or pyproject.toml's `[tool.redis-preflight.contract]`), a module or a `.py` file,
 and `--key-policies` adjusts any pattern's policy without code.
 """
 
@@ -15,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from redis_preflight.contract.file import load_file
 from redis_preflight.contract.goals_tracker import CONTRACT as GOALS_TRACKER
 from redis_preflight.contract.model import Contract, ContractError, KeyPattern, KeyPolicy, TtlPolicy
 
@@ -24,8 +26,8 @@ __all__ = ["Contract", "ContractError", "KeyPattern", "KeyPolicy", "TtlPolicy", 
 def load_contract(spec: str | None, policies: dict[str, KeyPolicy]) -> Contract:
     """The default contract, or the one `spec` names, with the per-pattern policies applied.
 
-    `spec` is `package.module`, `package.module:NAME`, `path/to/file.py` or `file.py:NAME`;
-    NAME defaults to CONTRACT.
+    `spec` is `contract.toml`, `pyproject.toml`, `package.module`, `package.module:NAME`,
+    `path/to/file.py` or `file.py:NAME`; NAME defaults to CONTRACT.
     """
     contract = _import(spec) if spec else _default()
     for name, policy in policies.items():
@@ -43,6 +45,8 @@ def _default() -> Contract:
 
 @cache  # a fleet's runs share one contract: the user's module runs once
 def _import(spec: str) -> Contract:
+    if spec.endswith(".toml"):
+        return load_file(Path(spec))
     where, _, attribute = spec.partition(":") if not Path(spec).is_file() else (spec, "", "")
     attribute = attribute or "CONTRACT"
     try:
