@@ -69,7 +69,8 @@ def test_schema_file_model_and_jsonschema_fallback(tmp_path):
     )
     (tmp_path / "c.toml").write_text(
         '[[patterns]]\nname = "order"\nprefix = "order:"\nschema_file = "order.json"\n\n'
-        '[[patterns]]\nname = "limits"\nprefix = "limit:"\nmodel = "redis_preflight.contract.goals_tracker:WsConnection"\n'
+        '[[patterns]]\nname = "limits"\nprefix = "limit:"\n'
+        'model = "redis_preflight.contract.goals_tracker:WsConnection"\n'
     )
     contract = load_file(tmp_path / "c.toml")
     order = contract.pattern("order").validator()
