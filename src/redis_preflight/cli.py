@@ -1,4 +1,7 @@
-"""`redis-preflight --redis-url URL [pytest options]`: the checks, from any directory."""
+"""`redis-preflight --redis-url URL [pytest options]`: the checks, from any directory.
+
+`redis-preflight contract infer --redis-url URL`: a starting key contract from a live keyspace.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +48,10 @@ def checks_dir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:2] == ["contract", "infer"]:
+        from redis_preflight.infer import main as infer
+
+        return infer(args[2:])
     if _asks_for_cache(args):
         return _usage_error(NO_CACHE, args)
     checks = checks_dir()

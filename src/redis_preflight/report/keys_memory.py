@@ -1,6 +1,6 @@
 """Memory per pattern in report.html: a bar per pattern with its 95% interval, the largest keys.
 
-Inline SVG and HTML for pytest-html extras; every text goes through `escape` (key names above all).
+HTML for pytest-html extras; every text goes through `escape` (key names above all).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from html import escape
 
 from redis_preflight.probes.keys.census import Census, MemoryEstimate, PatternCensus
 
-ROW, LABEL_WIDTH, BAR_SPACE, BLUE, GREY = 22, 180, 420, "#2e86c1", "#555"
+BAR_SPACE, BLUE = 420, "#2e86c1"
 
 
 def size(n: float) -> str:
@@ -37,40 +37,32 @@ def _measured(census: Census) -> list[tuple[PatternCensus, MemoryEstimate]]:
 
 
 def memory_picture(census: Census) -> str:
-    """Each pattern's estimated memory: a bar to the middle of its interval, whiskers to its ends."""
+    """Each pattern's estimated memory as a bar to the middle of its 95% interval, the interval
+    drawn as a grey band around the bar's end: plain HTML boxes, no script, no SVG."""
     measured = _measured(census)
     if not measured:
         return "<p>Memory: no pattern measured (no keys, or MEMORY USAGE refused and no lengths).</p>"
     widest = max(m.total_ci[1] for _, m in measured if m.total_ci) or 1.0
-    rows = [_row(index, p, m, widest) for index, (p, m) in enumerate(measured)]
-    height = ROW * len(measured) + 40
-    width = LABEL_WIDTH + BAR_SPACE + 120
-    title = "Estimated memory per pattern (bar: estimate, whiskers: 95% interval)"
+    rows = "".join(_row(p, m, widest) for p, m in measured)
+    title = "Estimated memory per pattern (bar: estimate; grey band: 95% interval)"
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'font-family="sans-serif" font-size="11"><title>{escape(title)}</title>'
-        f'<text x="4" y="12" font-weight="bold">{escape(title)}</text>'
-        + "".join(rows)
-        + "</svg>"
+        f'<p style="font-weight:bold">{escape(title)}</p><table class="preflight-keys">{rows}</table>'
         + largest_table(census)
     )
 
 
-def _row(index: int, pattern: PatternCensus, memory: MemoryEstimate, widest: float) -> str:
-    assert memory.total_ci is not None  # noqa: S101 - _measured keeps only these
-    low, high = memory.total_ci
-    y = 24 + index * ROW
+def _row(pattern: PatternCensus, memory: MemoryEstimate, widest: float) -> str:
+    low, high = memory.total_ci or (0.0, 0.0)
     scale = BAR_SPACE / widest
     middle = (low + high) / 2
-    x0, x1, xm = LABEL_WIDTH + low * scale, LABEL_WIDTH + high * scale, LABEL_WIDTH + middle * scale
-    return (
-        f'<text x="4" y="{y + 12}">{escape(pattern.glob[:28])}</text>'
-        f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{xm - LABEL_WIDTH:.1f}" height="12" fill="{BLUE}"/>'
-        f'<line x1="{x0:.1f}" y1="{y + 9}" x2="{x1:.1f}" y2="{y + 9}" stroke="{GREY}"/>'
-        f'<line x1="{x0:.1f}" y1="{y + 4}" x2="{x0:.1f}" y2="{y + 14}" stroke="{GREY}"/>'
-        f'<line x1="{x1:.1f}" y1="{y + 4}" x2="{x1:.1f}" y2="{y + 14}" stroke="{GREY}"/>'
-        f'<text x="{x1 + 6:.1f}" y="{y + 12}">{escape(size(middle))}</text>'
+    bar = (
+        f'<div style="position:relative;width:{BAR_SPACE}px;height:14px">'
+        f'<div style="position:absolute;left:0;top:2px;height:10px;width:{middle * scale:.0f}px;'
+        f'background:{BLUE}"></div>'
+        f'<div style="position:absolute;left:{low * scale:.0f}px;top:0;height:14px;'
+        f'width:{max(1.0, (high - low) * scale):.0f}px;background:rgba(85,85,85,.35)"></div></div>'
     )
+    return f"<tr><td>{escape(pattern.glob)}</td><td>{bar}</td><td>{escape(size(middle))}</td></tr>"
 
 
 def largest_table(census: Census) -> str:

@@ -6,6 +6,8 @@ escapes, invalid UTF-8, tokens. Everything that names a key in a finding goes th
 
 from __future__ import annotations
 
+import re
+
 SHOWN_CHARS = 80
 SECRET_SHOWN_CHARS = 6
 NO_PREFIX = "(no ':' in the name)"
@@ -43,3 +45,31 @@ def prefix_of(key: bytes) -> bytes:
 
 def shown_prefix(prefix: bytes) -> str:
     return f"{shown(prefix)}*" if prefix else NO_PREFIX
+
+
+# The parts of a key name that vary from key to key, most specific first: `{jwt}`, `{uuid}`,
+# long hex (`{hex}`), digits (`{n}`). What is left is the family's template.
+_VARYING = (
+    (re.compile(rb"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), b"{jwt}"),
+    (re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), b"{uuid}"),
+    (re.compile(rb"(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{12,}(?![0-9A-Za-z])"), b"{hex}"),
+    (re.compile(rb"[0-9]+"), b"{n}"),
+)
+PLACEHOLDER = re.compile(rb"\{(jwt|uuid|hex|n)\}")
+
+
+def template_of(key: bytes) -> bytes:
+    """`session:6f1c...-...:cart` -> `session:{uuid}:cart`: the name with its varying parts named."""
+    for pattern, placeholder in _VARYING:
+        key = pattern.sub(placeholder, key)
+    return key
+
+
+def family_prefix(template: bytes) -> bytes:
+    """The prefix a contract can match for a template: up to the last colon before its first
+    placeholder (`ws:conn_{n}` -> `ws:`), or for a name without one, up to its last colon
+    (`config:app` joins the other `config:*` keys)."""
+    found = PLACEHOLDER.search(template)
+    head = template[: found.start()] if found is not None else template
+    colon = head.rfind(b":")
+    return head[: colon + 1] if colon >= 0 else (head or template)

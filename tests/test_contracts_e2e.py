@@ -1,0 +1,114 @@
+"""`contract infer` then the gate with the inferred contract, on a keyspace apps wrote: PASS;
+then one defect of each kind: each found under its pattern in one line, verdict FAIL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import redis
+from mixed_keyspace import DEFECTS, plant_defects, seed_mixed
+
+from conftest import clean_env, run_suite
+from redis_preflight.contract.file import load_file
+
+FAMILIES = {"session", "user", "hits", "cache.page", "leaderboard", "ratelimit", "queue", "events"}
+
+
+def infer(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "redis_preflight.cli", "contract", "infer", "--redis-url", url, *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, env=clean_env())
+
+
+@pytest.fixture(scope="module")
+def mixed(redis_factory, tmp_path_factory):
+    """The mixed keyspace, its inferred contract, the gate before and after the defects."""
+    server = redis_factory()
+    url = f"redis://127.0.0.1:{server.port}/0"
+    r = redis.Redis(port=server.port, socket_timeout=5)
+    seed_mixed(r)
+    tmp = tmp_path_factory.mktemp("mixed")
+    inferred = infer(url, "--full-scan", "--output", str(tmp / "contract.toml"))
+    assert inferred.returncode == 0, inferred.stderr
+    gate = ("--redis-url", url, "--contract", str(tmp / "contract.toml"), "-k", "test_keys", "--full-scan")
+    before = run_suite(tmp / "before", *gate)
+    plant_defects(r)
+    after = run_suite(tmp / "after", *gate)
+    return tmp / "contract.toml", before, after
+
+
+def test_inferred_contract_names_each_family(mixed):
+    path, _, _ = mixed
+    contract = load_file(path)
+    assert set(contract.names) == FAMILIES
+    kinds = {p.name: p.type for p in contract.patterns}
+    assert kinds == {
+        "session": "string",
+        "user": "hash",
+        "hits": "string",
+        "cache.page": "string",
+        "leaderboard": "zset",
+        "ratelimit": "zset",
+        "queue": "list",
+        "events": "stream",
+    }
+    text = path.read_text()
+    assert "# session:{uuid}: inferred from 200 keys (string 200)" in text
+    assert "# queue:emails, queue:reports, queue:webhooks: inferred from 3 keys (list 3)" in text
+    assert 'encoding = "integer"' in text  # the INCR counters
+    assert contract.pattern("cache.page").ttl.coverage == 0.96
+    assert contract.pattern("user").ttl.required is False
+    assert contract.pattern("leaderboard").max_members == 100
+
+
+def test_the_same_keyspace_passes_with_its_inferred_contract(mixed):
+    _, before, _ = mixed
+    assert before.summary["verdict"] == "pass", before.output
+    failed = [c["id"] for c in before.summary["checks"] if c["outcome"] == "failed"]
+    assert failed == []
+    assert before.returncode == 0
+
+
+@pytest.mark.parametrize("defect", DEFECTS, ids=lambda d: d.check)
+def test_each_defect_is_found_under_its_pattern_in_one_line(mixed, defect):
+    _, _, after = mixed
+    check = after.check(defect.check)
+    assert check["outcome"] == "failed", check
+    assert defect.words in check["message"]
+    assert "\n" not in check["message"]
+
+
+def test_the_defects_fail_the_gate_and_nothing_else_does(mixed):
+    _, _, after = mixed
+    assert after.summary["verdict"] == "fail"
+    assert after.returncode == 1
+    failed = {c["id"].split("::")[-1] for c in after.summary["checks"] if c["outcome"] == "failed"}
+    assert failed == {d.check for d in DEFECTS}
+
+
+def test_infer_is_read_only_and_bounded(redis_factory):
+    server = redis_factory("rename-command KEYS NO_KEYS_HERE")
+    r = redis.Redis(port=server.port, socket_timeout=5)
+    seed_mixed(r, users=50)
+    before = r.dbsize()
+    r.config_resetstat()
+    done = infer(f"redis://127.0.0.1:{server.port}/0", "--key-sample", "100", "--max-ops-per-sec", "5000")
+    assert done.returncode == 0, done.stderr
+    stats = r.info("commandstats")
+    writes = {"cmdstat_set", "cmdstat_hset", "cmdstat_del", "cmdstat_expire", "cmdstat_zadd", "cmdstat_lpush"}
+    assert not writes & set(stats)
+    assert stats["cmdstat_scan"]["calls"] <= 2  # 100 keys: one or two pages of 200, never the whole db
+    assert r.dbsize() == before
+    assert done.stdout.startswith("# A starting contract inferred")
+    assert f"of {before:,} keys" in done.stdout
+
+
+def test_infer_says_what_is_wrong_with_its_options():
+    done = infer("redis://127.0.0.1:1/0")
+    assert done.returncode == 2
+    assert done.stderr.startswith("redis-preflight contract infer: ")
+    assert "Traceback" not in done.stderr
+    bad = infer("ftp://x")
+    assert bad.returncode == 4
+    assert "unsupported scheme" in bad.stderr
