@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import Strict, TypeAdapter, ValidationError
 
 from redis_preflight.contract import KeyPattern
 
@@ -46,6 +46,7 @@ class Shape:
         self.scores = pattern.min_score is not None or pattern.max_score is not None
         self.field_ttls = field_ttls and pattern.type == "hash" and bool(self.fields)
         self.commands = list(self._commands())
+        self.rows = _row_validator(pattern.value) if pattern.type == "hash" and self.fields else None
         self.field_ttl_counts = [0, 0]  # fields read, fields with a TTL of their own
         self.field_ttl_low: int | None = None  # lowest and highest field TTL in ms
         self.field_ttl_high: int | None = None
@@ -86,11 +87,11 @@ class Shape:
         """
         per_key = self.per_key
         by_key = [replies[i : i + per_key] for i in range(0, len(replies), per_key)]
-        kept = [i for i, r in enumerate(by_key) if not any(isinstance(x, Exception) for x in r) and r[0]]
-        if len(kept) < len(by_key):
+        kept = list(range(len(by_key)))
+        errors = any(issubclass(kind, Exception) for kind in set(map(type, replies)))
+        if errors or [] in replies:  # the usual page has neither: one C-level pass each
+            kept = [i for i, r in enumerate(by_key) if r[0] and not any(isinstance(x, Exception) for x in r)]
             by_key, lengths = [by_key[i] for i in kept], [lengths[i] for i in kept]
-        else:
-            kept = list(range(len(by_key)))
         for index, kind, reason in self._judge(by_key, lengths):
             yield kept[index], kind, reason
 
@@ -120,14 +121,38 @@ class Shape:
             self.field_ttl_high = high if self.field_ttl_high is None else max(high, self.field_ttl_high)
 
     def _hashes(self, values: list[list[bytes | None]], lengths: list[int]) -> Iterator[Finding]:
-        names = self.fields
-        rows = [{n: v for n, v in zip(names, row, strict=True) if v is not None} for row in values]
         if not self.pattern.extra_fields:
-            for index, (row, length) in enumerate(zip(rows, lengths, strict=True)):
-                if length > len(row):
-                    more = length - len(row)
+            present = [len(row) - row.count(None) for row in values]
+            for index, (found, length) in enumerate(zip(present, lengths, strict=True)):
+                if length > found:
+                    more = length - found
                     yield index, "extra_field", f"{more} field{'s' * (more > 1)} not in the contract"
-        yield from _validate(self.validator, rows, range(len(rows)))
+        if self.rows is None:
+            names = self.fields
+            rows = [{n: v for n, v in zip(names, row, strict=True) if v is not None} for row in values]
+            yield from _validate(self.validator, rows, range(len(rows)))
+            return
+        try:
+            self.rows.validate_python(values)
+        except ValidationError as e:
+            yield from self._row_errors(e, values)
+
+    def _row_errors(self, error: ValidationError, values: list[list[bytes | None]]) -> Iterator[Finding]:
+        """HMGET rows judged as tuples: an error at a field whose value is nil is a missing field."""
+        seen: set[int] = set()
+        for each in error.errors(include_url=False, include_input=False, include_context=False):
+            index, position = int(each["loc"][0]), int(each["loc"][1])
+            if index in seen:
+                continue
+            seen.add(index)
+            name = self.fields[position]
+            if values[index].count(None) == len(self.fields):
+                continue  # deleted since HLEN (or none of its fields declared: an extra_field already)
+            if values[index][position] is None:
+                yield index, "missing_field", f"{name}: field required"
+            else:
+                message = _QUOTED.sub("`...`", str(each["msg"]))
+                yield index, "mistyped_field", ".".join([name, *map(str, each["loc"][2:])]) + f": {message}"
 
     def _entries(self, streams: list[list[Any]]) -> Iterator[Finding]:
         rows, owners = [], []
@@ -154,6 +179,17 @@ class Shape:
                 yield index, "score_out_of_range", f"score {lowest:g} below the minimum {low:g}"
             elif high is not None and highest > high:
                 yield index, "score_out_of_range", f"score {highest:g} above the maximum {high:g}"
+
+
+def _row_validator(model: Any) -> TypeAdapter[Any] | None:
+    """The model's fields as a tuple, in declaration (HMGET) order: 5-8x faster than the model
+    from a dict. None when the model has validators of its own, which only the model runs."""
+    decorators = model.__pydantic_decorators__
+    if any((decorators.validators, decorators.field_validators, decorators.model_validators)):
+        return None
+    strict = [Strict()] if model.model_config.get("strict") else []
+    fields = tuple(Annotated[(f.annotation, f, *strict)] for f in model.model_fields.values())
+    return TypeAdapter(list[tuple[fields]])  # type: ignore[valid-type]
 
 
 def _validate(validator: Any, values: list[Any], owners: Any) -> Iterator[Finding]:
