@@ -85,7 +85,13 @@ def broken(census: Census, pattern: PatternCensus, rule: Rule) -> str:
 
 
 def ttl_kept(pattern: PatternCensus) -> str:
-    """How a pattern keeps its TTL policy: all keys carry one, or enough of them do."""
+    """How a pattern keeps its TTL policy: all keys carry one, or enough of them do; and what
+    the per-field TTLs of its hashes are, where the server has them."""
+    fields = f"; {pattern.field_ttls}" if pattern.field_ttls else ""
+    return _ttl_kept(pattern) + fields
+
+
+def _ttl_kept(pattern: PatternCensus) -> str:
     missing = pattern.failures(Rule.TTL)
     if not missing:
         return f"all have a TTL ({ttl_spread(pattern)})"
