@@ -24,6 +24,7 @@ _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 _NICE_S = (60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 604800, 1209600, 2592000)
 _HERD_WINDOW_MS, HERD_MIN_KEYS = 5000, 20
 _NO_VALUE = object()
+TYPES = ("string", "hash", "list", "set", "zset", "stream")
 
 
 def draft(sample: KeyspaceSample) -> str:
@@ -55,6 +56,8 @@ def pattern_lines(family: Family, name: str) -> list[str]:
     templates = ", ".join(printable(t) for t, _ in commonest)
     types = ", ".join(f"{t} {n:,}" for t, n in family.types.most_common())
     lines = [f"# {templates}: inferred from {family.keys:,} keys ({types})"]
+    if kind not in TYPES:  # a module's type (ReJSON-RL, graphdata, ...): no contract for it
+        return [*lines, f"# a {kind} is not a type a contract describes: left out"]
     if len(family.types) > 1:
         lines.append(f"# keys of other types share this prefix: the contract describes the {kind}s")
     table: dict[str, Any] = {"name": name, "prefix": printable(family.prefix), "type": kind}

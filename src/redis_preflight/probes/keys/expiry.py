@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import binascii
 import math
+import time
 from collections.abc import Sequence
 
 from pydantic_core import from_json
+
+from redis_preflight.contract.model import Herd
 
 JWT_TOLERANCE_MS = 2000  # the application rounds the TTL it sets to whole seconds
 BUCKETS = (  # (upper bound in seconds, label) for the TTL picture: [previous bound, bound)
@@ -46,3 +49,20 @@ def busiest_window(expiries_ms: Sequence[int], window_ms: int) -> tuple[int, int
         if high - low + 1 > best:
             best, start = high - low + 1, ordered[low]
     return best, start
+
+
+def herd_of(herd: Herd, expiries_ms: Sequence[int]) -> tuple[int, str] | None:
+    """(keys, reason) when more than the policy's share of the keys expire within its window."""
+    if len(expiries_ms) < herd.min_keys:
+        return None
+    window_ms = int(herd.window.total_seconds() * 1000)
+    together, start = busiest_window(expiries_ms, window_ms)
+    share = together / len(expiries_ms)
+    if share <= herd.max_share:
+        return None
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(start / 1000))
+    window = f"{window_ms / 1000:g} s"
+    return together, (
+        f"{share:.0%} of {len(expiries_ms):,} keys with a TTL expire within {window} of {when} "
+        f"(policy: at most {herd.max_share:.0%})"
+    )

@@ -224,3 +224,19 @@ def kind_of(error: Any, raw: bytes) -> tuple[str, str]:
     if error["type"] == "extra_forbidden":
         return "extra_field", f"{field}: not in the contract"
     return "mistyped_field", f"{field or 'value'}: {message}"
+
+
+def member_bounds(
+    pattern: KeyPattern, keys: list[bytes], lengths: list[int], top: int
+) -> Iterator[tuple[bytes, str, str]]:
+    """Keys with more (or fewer) fields, members or entries than the pattern allows."""
+    low, high = pattern.min_members, pattern.max_members
+    unit = UNIT[pattern.type]
+    if high is not None and top > high:
+        for key, n in zip(keys, lengths, strict=True):
+            if n > high:
+                yield key, "too_many_members", f"{n:,} {unit}, above the maximum of {high:,}"
+    if low is not None and min(lengths) < low:
+        for key, n in zip(keys, lengths, strict=True):
+            if n < low:
+                yield key, "too_few_members", f"{n:,} {unit}, below the minimum of {low:,}"

@@ -7,7 +7,6 @@ list comprehensions and C builtins; a million keys must not cost a million Pytho
 from __future__ import annotations
 
 import statistics
-import time
 from array import array
 from bisect import bisect_left
 from collections import Counter
@@ -22,12 +21,12 @@ from redis_preflight.probes.keys.expiry import (
     BUCKET_EDGES_MS,
     BUCKETS,
     JWT_TOLERANCE_MS,
-    busiest_window,
+    herd_of,
     jwt_exp,
 )
 from redis_preflight.probes.keys.memory import MemoryTally
 from redis_preflight.probes.keys.names import shown
-from redis_preflight.probes.keys.shapes import LENGTH_VERB, UNIT, Shape, kind_of
+from redis_preflight.probes.keys.shapes import LENGTH_VERB, UNIT, Shape, kind_of, member_bounds
 
 __all__ = ["BUCKETS", "MEMORY_SAMPLE", "Tally", "jwt_exp"]
 
@@ -121,16 +120,8 @@ class Tally:
         return [i for i in kept if lengths[i] <= self.cap], others
 
     def _bound_members(self, keys: list[bytes], lengths: list[int], top: int) -> None:
-        low, high = self.pattern.min_members, self.pattern.max_members
-        unit = UNIT[self.pattern.type]
-        if high is not None and top > high:
-            for key, n in zip(keys, lengths, strict=True):
-                if n > high:
-                    self.add("too_many_members", key, f"{n:,} {unit}, above the maximum of {high:,}")
-        if low is not None and min(lengths) < low:
-            for key, n in zip(keys, lengths, strict=True):
-                if n < low:
-                    self.add("too_few_members", key, f"{n:,} {unit}, below the minimum of {low:,}")
+        for key, kind, reason in member_bounds(self.pattern, keys, lengths, top):
+            self.add(kind, key, reason)
 
     def judge_ttls(self, keys: list[bytes], pttls: list[int], now_ms: int) -> None:
         """The TTL rules of a page; Python looks at single keys only when something is off."""
@@ -249,18 +240,9 @@ class Tally:
 
     def _herd(self) -> None:
         herd = self.pattern.ttl.herd
-        if herd is None or len(self.expiries) < herd.min_keys:
-            return
-        window_ms = int(herd.window.total_seconds() * 1000)
-        together, start = busiest_window(self.expiries, window_ms)
-        share = together / len(self.expiries)
-        if share > herd.max_share:
-            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(start / 1000))
-            self.counts["synchronized_expiry"] = together
-            reason = (
-                f"{share:.0%} of {len(self.expiries):,} keys with a TTL expire within "
-                f"{duration(window_ms / 1000)} of {when} (policy: at most {herd.max_share:.0%})"
-            )
+        found = herd_of(herd, self.expiries) if herd is not None else None
+        if found is not None:
+            self.counts["synchronized_expiry"], reason = found
             self.examples["synchronized_expiry"] = [Example(self.pattern.glob, reason)]
 
     def _field_ttls(self) -> str:
