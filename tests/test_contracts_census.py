@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -212,3 +213,19 @@ def test_per_field_hash_ttls_on_redis_8(tmp_path):
 def test_no_per_field_ttls_before_redis_7_4(r):
     r.hset("user:1", mapping={"name": "a", "age": 3})
     assert take_census([r], CONTRACT, Bounds()).pattern("user").field_ttls == ""
+
+
+def test_throttle_counts_every_member_command(r):
+    with r.pipeline(transaction=False) as pipe:
+        for n in range(600):
+            pipe.zadd(f"board:{n}", {"a": 1, "b": 2})
+            pipe.hset(f"user:{n}", mapping={"name": "a", "age": 3})
+        pipe.execute()
+    r.config_resetstat()
+    started = time.monotonic()
+    take_census([r], CONTRACT, Bounds(max_ops_per_sec=3000, full_scan=True))
+    elapsed = time.monotonic() - started
+    stats = r.info("commandstats")
+    operations = sum(s["calls"] for name, s in stats.items() if name != "cmdstat_config")
+    assert operations >= 600 * 4 + 600 * 3  # PTTL, ZCARD, 2 ZRANGE; PTTL, HLEN, HMGET
+    assert operations / elapsed <= 3000 * 1.05, f"{operations} operations in {elapsed:.2f} s"

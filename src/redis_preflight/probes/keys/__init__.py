@@ -134,7 +134,7 @@ class _Census:
             to_measure = None if fetches else page
             if not (fetching or scanning or to_measure is not None):
                 break
-            self._send([fetch.payload() for fetch in fetching], sum(len(f.keys) for f in fetching), scanning)
+            self._send([fetch.payload() for fetch in fetching], sum(f.ops for f in fetching), scanning)
             # Sorting the page and building its PTTL/STRLEN overlap the server's MGET and SCAN.
             measuring = self._choose(to_measure) if to_measure is not None else []
             self._send(

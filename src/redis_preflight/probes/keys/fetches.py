@@ -31,6 +31,13 @@ class Fetch:
     size: int = 0
     lengths: list[int] | None = None  # for members: each key's length (HLEN, ZCARD, ...)
 
+    @property
+    def ops(self) -> int:
+        """Commands the server runs for it (an MGET counts one per key), for the throttle."""
+        if self.verb == "members" and self.tally.shape is not None:
+            return len(self.keys) * self.tally.shape.per_key
+        return len(self.keys)
+
     def payload(self) -> bytes:
         if self.verb == "members" and self.tally.shape is not None and self.bulks is not None:
             return self.tally.shape.requests(self.bulks)
