@@ -8,6 +8,7 @@ import sys
 
 import pytest
 import redis
+from keys_servers import report_extras
 from mixed_keyspace import DEFECTS, plant_defects, seed_mixed
 
 from conftest import clean_env, run_suite
@@ -112,3 +113,14 @@ def test_infer_says_what_is_wrong_with_its_options():
     bad = infer("ftp://x")
     assert bad.returncode == 4
     assert "unsupported scheme" in bad.stderr
+
+
+def test_report_draws_memory_per_pattern(mixed):
+    _, before, _ = mixed
+    extras = report_extras(before.report_dir)
+    assert "Estimated memory per pattern (bar: estimate; grey band: 95% interval)" in extras
+    assert extras.count("<tr><td>session:*</td><td><div") == 1  # one bar per pattern
+    assert "per key (95% CI " in extras
+    assert "MEMORY USAGE of 20 keys" in extras
+    assert "<code>leaderboard:" in extras  # the largest keys, by members
+    assert "<script" not in extras

@@ -94,7 +94,12 @@ OPTIONS = (
     Option("--full-scan", "full_scan", FLAG, "examine every key: no sample, no time budget"),
     Option("--max-ops-per-sec", "max_ops_per_sec", int, "throttle the key census (default: none)"),
     Option("--max-value-bytes", "max_value_bytes", int, "never fetch a larger value (default 1 MiB)"),
-    Option("--contract", "contract", str, "key contract: module[:NAME] or file.py[:NAME] exposing CONTRACT"),
+    Option(
+        "--contract",
+        "contract",
+        str,
+        "key contract: contract.toml, pyproject.toml, module[:NAME] or file.py[:NAME] exposing CONTRACT",
+    ),
     Option("--key-policies", "key_policies", str, 'JSON: {"rate_limit": {"max_ttl": 7200}, ...}'),
 )
 
