@@ -56,7 +56,7 @@ class Fetch:
             return partial(self.tally.judge_values, self.keys, [reply_or_raise(reply) for reply in replies])
         if self.verb == "types":
             return partial(self.tally.judge_types, self.keys, [reply_or_raise(reply) for reply in replies])
-        return partial(self.tally.note_memory, self.keys, replies)
+        return partial(self.tally.note_memory, replies)
 
 
 def reply_or_raise(reply: Any) -> Any:

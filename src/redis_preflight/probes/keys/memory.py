@@ -44,7 +44,7 @@ class MemoryTally:
             self.largest = heapq.nlargest(LARGEST, self.largest + page)
             heapq.heapify(self.largest)
 
-    def usages(self, keys: list[bytes], usages: list[Any]) -> None:
+    def usages(self, usages: list[Any]) -> None:
         for usage in usages:
             if isinstance(usage, int):
                 self.used.append(usage)

@@ -96,28 +96,32 @@ class Tally:
         C-level max() of the lengths.
         """
         try:
-            top = max(lengths)  # TypeError when some key is of another type
-            self.memory.sizes(keys, lengths, top)
-            if not self.string:
-                self._bound_members(keys, lengths, top)
+            top = max(lengths)
+        except TypeError:  # some key is of another type: its length is a WRONGTYPE error
+            top = None
+        if top is not None:
+            self._sizes(keys, lengths, top)
+            if not self.string or top <= self.cap:
                 return range(len(keys)), []
-            if top <= self.cap:
-                return range(len(keys)), []
-        except TypeError:
-            pass
+            return self._within_cap(keys, lengths, range(len(keys))), []
         kept = [i for i, n in enumerate(lengths) if n.__class__ is int]
         others = [k for k, n in zip(keys, lengths, strict=True) if n.__class__ is not int]
-        if not kept:
-            return kept, others
-        kept_keys, kept_lengths = [keys[i] for i in kept], [lengths[i] for i in kept]
-        self.memory.sizes(kept_keys, kept_lengths, max(kept_lengths))
+        if kept:
+            kept_lengths = [lengths[i] for i in kept]
+            self._sizes([keys[i] for i in kept], kept_lengths, max(kept_lengths))
+        return (kept if not self.string else self._within_cap(keys, lengths, kept)), others
+
+    def _sizes(self, keys: list[bytes], lengths: list[int], top: int) -> None:
+        self.memory.sizes(keys, lengths, top)
         if not self.string:
-            self._bound_members(kept_keys, kept_lengths, max(kept_lengths))
-            return kept, others
+            self._bound_members(keys, lengths, top)
+
+    def _within_cap(self, keys: list[bytes], lengths: list[int], kept: Sequence[int]) -> list[int]:
+        """The strings whose values may be fetched; the others are oversized findings."""
         for i in (i for i in kept if lengths[i] > self.cap):
             reason = f"{lengths[i]:,} bytes, over the {self.cap:,}-byte cap (--max-value-bytes)"
             self.add("oversized", keys[i], reason)
-        return [i for i in kept if lengths[i] <= self.cap], others
+        return [i for i in kept if lengths[i] <= self.cap]
 
     def _bound_members(self, keys: list[bytes], lengths: list[int], top: int) -> None:
         for key, kind, reason in member_bounds(self.pattern, keys, lengths, top):
@@ -205,8 +209,8 @@ class Tally:
                 self.types[name] += 1
                 self.add("wrong_type", key, f"a {name}, not a {self.pattern.type}")
 
-    def note_memory(self, keys: list[bytes], usages: list[Any]) -> None:
-        self.memory.usages(keys, usages)
+    def note_memory(self, usages: list[Any]) -> None:
+        self.memory.usages(usages)
 
     def freeze(self, complete: bool, scale: float) -> PatternCensus:
         """The result; `scale` extrapolates counts when the scan stopped before the end."""
