@@ -172,13 +172,19 @@ class Shape:
         yield from _validate(self.validator, flat, owners)
 
     def _scores(self, lowest_highest: list[tuple[bytes, bytes]]) -> Iterator[Finding]:
+        """Each key's lowest and highest score against the range: one C-level pass when all fit."""
         low, high = self.pattern.min_score, self.pattern.max_score
-        for index, (first, last) in enumerate(lowest_highest):
-            lowest, highest = float(first), float(last)
-            if low is not None and lowest < low:
-                yield index, "score_out_of_range", f"score {lowest:g} below the minimum {low:g}"
-            elif high is not None and highest > high:
-                yield index, "score_out_of_range", f"score {highest:g} above the maximum {high:g}"
+        lowest = list(map(float, [first for first, _ in lowest_highest]))
+        highest = list(map(float, [last for _, last in lowest_highest]))
+        if (low is None or not lowest or min(lowest) >= low) and (
+            high is None or not highest or max(highest) <= high
+        ):
+            return
+        for index, (first, last) in enumerate(zip(lowest, highest, strict=True)):
+            if low is not None and first < low:
+                yield index, "score_out_of_range", f"score {first:g} below the minimum {low:g}"
+            elif high is not None and last > high:
+                yield index, "score_out_of_range", f"score {last:g} above the maximum {high:g}"
 
 
 def _row_validator(model: Any) -> TypeAdapter[Any] | None:
