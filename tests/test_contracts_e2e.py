@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
@@ -13,6 +14,8 @@ from mixed_keyspace import DEFECTS, plant_defects, seed_mixed
 
 from conftest import clean_env, run_suite
 from redis_preflight.contract.file import load_file
+from redis_preflight.probes.keys.census import Bounds
+from redis_preflight.probes.keys.sample import sample_keyspace
 
 FAMILIES = {"session", "user", "hits", "cache.page", "leaderboard", "ratelimit", "queue", "events"}
 
@@ -105,6 +108,20 @@ def test_infer_is_read_only_and_bounded(redis_factory):
     assert f"of {before:,} keys" in done.stdout
 
 
+def test_infer_throttles_its_reads(redis_factory):
+    server = redis_factory()
+    r = redis.Redis(port=server.port, socket_timeout=5, protocol=2)  # as the verifier's client
+    seed_mixed(r, users=100)
+    r.config_resetstat()
+    started = time.monotonic()
+    sample = sample_keyspace(r, Bounds(full_scan=True, max_ops_per_sec=2000))
+    elapsed = time.monotonic() - started
+    assert sample.complete
+    calls = sum(s["calls"] for name, s in r.info("commandstats").items() if name != "cmdstat_config")
+    assert calls > 1000
+    assert calls / elapsed <= 2000 * 1.05, f"{calls} commands in {elapsed:.2f} s"
+
+
 def test_infer_says_what_is_wrong_with_its_options():
     done = infer("redis://127.0.0.1:1/0")
     assert done.returncode == 2
@@ -113,6 +130,10 @@ def test_infer_says_what_is_wrong_with_its_options():
     bad = infer("ftp://x")
     assert bad.returncode == 4
     assert "unsupported scheme" in bad.stderr
+    command = [sys.executable, "-m", "redis_preflight.cli", "contract", "guess"]
+    unknown = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert unknown.returncode == 4
+    assert unknown.stderr.startswith("usage: redis-preflight contract infer --redis-url URL")
 
 
 def test_report_draws_memory_per_pattern(mixed):

@@ -48,10 +48,10 @@ def checks_dir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args[:2] == ["contract", "infer"]:
-        from redis_preflight.infer import main as infer
+    if args[:1] == ["contract"]:
+        from redis_preflight.infer import main as contract
 
-        return infer(args[2:])
+        return contract(args[1:])
     if _asks_for_cache(args):
         return _usage_error(NO_CACHE, args)
     checks = checks_dir()

@@ -42,7 +42,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
+    """`redis-preflight contract ...`: `infer` is the one subcommand."""
+    if argv[:1] != ["infer"]:
+        print(
+            "usage: redis-preflight contract infer --redis-url URL [options] (--help for them)",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    args = parser().parse_args(argv[1:])
     given = {
         "redis_url": args.redis_url,
         "key_sample": args.key_sample,
