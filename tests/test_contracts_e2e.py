@@ -6,14 +6,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import redis
+import tomllib
 from keys_servers import report_extras
 from mixed_keyspace import DEFECTS, plant_defects, seed_mixed
 
 from conftest import clean_env, run_suite
-from redis_preflight.contract.file import load_file
+from redis_preflight.contract.file import from_table, load_file
+from redis_preflight.contract.samples import seed
+from redis_preflight.infer.draft import draft
+from redis_preflight.probes.keys import take_census
 from redis_preflight.probes.keys.census import Bounds
 from redis_preflight.probes.keys.sample import sample_keyspace
 
@@ -145,3 +150,20 @@ def test_report_draws_memory_per_pattern(mixed):
     assert "MEMORY USAGE of 20 keys" in extras
     assert "<code>leaderboard:" in extras  # the largest keys, by members
     assert "<script" not in extras
+
+
+def test_the_default_keyspace_keeps_its_inferred_contract(redis_factory):
+    server = redis_factory()
+    r = redis.Redis(port=server.port, socket_timeout=5, protocol=2)
+    seed(r, users=40)
+    text = draft(sample_keyspace(r, Bounds(full_scan=True)))
+    contract = from_table(tomllib.loads(text), Path(), "draft")
+    assert 'ip = { type = "string", format = "ip" }' in text
+    assert "# TTL seen: 60 s to 60 s on 100.0% of the keys" in text
+    assert set(contract.names) == {"user_session", "ws_connections", "goal_state", "blacklist", "rate_limit"}
+    blacklist = contract.pattern("blacklist")
+    assert blacklist.secret_in_name
+    assert blacklist.ttl.covers_jwt_exp
+    census = take_census([r], contract, Bounds(full_scan=True))
+    assert [(p.name, p.violations) for p in census.patterns if p.violations] == []
+    assert census.unmatched == ()

@@ -15,6 +15,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
+
+from redis_preflight.contract.schema import IpAddress
+from redis_preflight.probes.keys.census import duration
 from redis_preflight.probes.keys.expiry import busiest_window
 from redis_preflight.probes.keys.names import printable
 from redis_preflight.probes.keys.sample import Family, KeyspaceSample
@@ -24,6 +28,7 @@ _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 _NICE_S = (60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 604800, 1209600, 2592000)
 _HERD_WINDOW_MS, HERD_MIN_KEYS = 5000, 20
 _NO_VALUE = object()
+_IP = TypeAdapter(IpAddress)
 TYPES = ("string", "hash", "list", "set", "zset", "stream")
 
 
@@ -87,7 +92,7 @@ def _ttl(family: Family, comments: list[str]) -> dict[str, Any]:
         return {"required": False, "coverage": 0.0}
     low, high = (family.ttl_min_ms or 0) / 1000, (family.ttl_max_ms or 0) / 1000
     share = family.with_ttl / family.keys
-    comments.append(f"# TTL seen: {_words(low)} to {_words(high)} on {share:.1%} of the keys")
+    comments.append(f"# TTL seen: {duration(low)} to {duration(high)} on {share:.1%} of the keys")
     policy: dict[str, Any] = {"max": _words(_nice(high * 1.1))}
     if share < 1:
         policy["coverage"] = math.floor(share * 1000) / 1000
@@ -166,7 +171,17 @@ def _format(strings: list[str]) -> dict[str, str]:
         return {"format": "uuid"}
     if strings and all(_aware(s) for s in strings):
         return {"format": "date-time"}
+    if strings and all(_ip(s) for s in strings):
+        return {"format": "ip"}
     return {}
+
+
+def _ip(text: str) -> bool:
+    try:
+        _IP.validate_python(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _aware(text: str) -> bool:
