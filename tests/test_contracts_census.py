@@ -229,3 +229,11 @@ def test_throttle_counts_every_member_command(r):
     operations = sum(s["calls"] for name, s in stats.items() if name != "cmdstat_config")
     assert operations >= 600 * 4 + 600 * 3  # PTTL, ZCARD, 2 ZRANGE; PTTL, HLEN, HMGET
     assert operations / elapsed <= 3000 * 1.05, f"{operations} operations in {elapsed:.2f} s"
+
+
+def test_a_refused_member_read_is_raised_not_passed(redis_factory):
+    server = redis_factory("user default on nopass ~* &* +@all -hmget")
+    r = redis.Redis(port=server.port, socket_timeout=5, protocol=2)
+    r.hset("user:1", mapping={"name": "a", "age": "not a number"})
+    with pytest.raises(redis.exceptions.NoPermissionError, match="hmget"):
+        take_census([r], CONTRACT, Bounds())

@@ -48,6 +48,7 @@ class Fetch:
     def receive(self, pipe: RespPipe) -> Verdict:
         if self.verb == "members" and self.tally.shape is not None:
             replies = pipe.read_many(len(self.keys) * self.tally.shape.per_key)
+            _raise_refusals(replies)
             return partial(self.tally.judge_members, self.keys, self.lengths or [], replies)
         if self.bulks is not None:
             return partial(self.tally.judge_values, self.keys, reply_or_raise(pipe.read()))
@@ -57,6 +58,15 @@ class Fetch:
         if self.verb == "types":
             return partial(self.tally.judge_types, self.keys, [reply_or_raise(reply) for reply in replies])
         return partial(self.tally.note_memory, replies)
+
+
+def _raise_refusals(replies: list[Any]) -> None:
+    """A refused read (NOPERM, a renamed command) leaves values unjudged: never a silent pass.
+    WRONGTYPE only says a key changed type since it was measured: that key is passed over."""
+    if any(issubclass(kind, ResponseError) for kind in set(map(type, replies))):
+        for error in (r for r in replies if isinstance(r, ResponseError)):
+            if not str(error).startswith("WRONGTYPE"):
+                raise error
 
 
 def reply_or_raise(reply: Any) -> Any:
