@@ -127,6 +127,16 @@ def test_infer_throttles_its_reads(redis_factory):
     assert calls / elapsed <= 2000 * 1.05, f"{calls} commands in {elapsed:.2f} s"
 
 
+def test_infer_refused_a_read_says_so(redis_factory):
+    server = redis_factory("user default on nopass ~* &* +@all -hrandfield")
+    seed_mixed(redis.Redis(port=server.port, socket_timeout=5), users=5)
+    done = infer(f"redis://127.0.0.1:{server.port}/0")
+    assert done.returncode == 2
+    assert done.stderr.startswith("redis-preflight contract infer: ")
+    assert "hrandfield" in done.stderr.lower()
+    assert done.stdout == ""
+
+
 def test_infer_says_what_is_wrong_with_its_options():
     done = infer("redis://127.0.0.1:1/0")
     assert done.returncode == 2
