@@ -78,3 +78,19 @@ def test_a_draft_loads_as_a_contract():
     assert hits.ttl.herd.max_share == 0.1
     assert "# a graphdata is not a type a contract describes: left out" in text
     assert "# hits:{n}: inferred from 30 keys (string 30)" in text
+
+
+def test_a_draft_keeps_the_largest_families():
+    families = {}
+    for n in range(60):
+        prefix = f"f{n:02d}:".encode()
+        family = Family(
+            prefix, Counter({prefix + b"{n}": 100 - n}), Counter({"string": 100 - n}), keys=100 - n
+        )
+        family.values = [b"x"]
+        families[prefix] = family
+    text = draft(KeyspaceSample(families, 5000, 5000, True, 0.1, left_out=7))
+    contract = from_table(tomllib.loads(text), Path(), "draft")
+    assert len(contract.patterns) == 50
+    assert contract.patterns[0].name == "f00"
+    assert "# 462 keys of smaller families left out: the draft keeps the 50 largest" in text  # 50..41, + 7

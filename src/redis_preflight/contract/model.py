@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Json, TypeAdapter, model_validator
 
 RedisType = Literal["string", "hash", "list", "set", "zset", "stream"]
-COLLECTIONS = ("list", "set", "zset")  # a member each; hashes and streams hold named fields
 
 
 class ContractError(ValueError):

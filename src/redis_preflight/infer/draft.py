@@ -29,6 +29,7 @@ _NICE_S = (60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 604
 _HERD_WINDOW_MS, HERD_MIN_KEYS = 5000, 20
 _NO_VALUE = object()
 _IP = TypeAdapter(IpAddress)
+MAX_PATTERNS = 50
 TYPES = ("string", "hash", "list", "set", "zset", "stream")
 
 
@@ -41,8 +42,15 @@ def draft(sample: KeyspaceSample) -> str:
         "# Tighten it: every bound below is what the sample kept, with headroom. Schema: docs/contracts.md",
     ]
     names: set[str] = set()
-    for family in sorted(sample.families.values(), key=lambda f: -f.keys):
+    families = sorted(sample.families.values(), key=lambda f: (-f.keys, f.prefix))
+    for family in families[:MAX_PATTERNS]:
         lines += ["", *pattern_lines(family, _name(family.prefix, names))]
+    rest = sum(f.keys for f in families[MAX_PATTERNS:]) + sample.left_out
+    if rest:
+        lines += [
+            "",
+            f"# {rest:,} keys of smaller families left out: the draft keeps the {MAX_PATTERNS} largest",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ from redis_preflight.probes.keys.expiry import jwt_exp
 from redis_preflight.probes.keys.names import family_prefix, template_of
 
 VALUES_KEPT = 500  # values per family kept for the schema
+MAX_FAMILIES = 1000  # beyond, keys of new families are only counted: flat memory on any keyspace
 MEMBERS_READ = 20
 FIELDS_READ = 200
 SCAN_COUNT = 200
@@ -60,24 +61,26 @@ class KeyspaceSample:
     scanned: int
     complete: bool
     elapsed_s: float
+    left_out: int = 0  # keys of families beyond MAX_FAMILIES
 
 
 def sample_keyspace(client: redis.Redis, bounds: Bounds) -> KeyspaceSample:
     """Families of up to `bounds.key_sample` keys (all of them with full_scan)."""
     started = time.monotonic()
     families: dict[bytes, Family] = {}
-    dbsize, cursor, scanned, ops = int(client.dbsize()), 0, 0, 0
+    dbsize, cursor, scanned, ops, left_out = int(client.dbsize()), 0, 0, 0, 0
     while True:
         cursor, names = client.scan(cursor, count=SCAN_COUNT)
         page = [k if isinstance(k, bytes) else k.encode() for k in names]
         scanned += len(page)
         if page:
-            ops += _read_page(client, page, families, bounds)
+            read, unplaced = _read_page(client, page, families, bounds)
+            ops, left_out = ops + read, left_out + unplaced
             _throttle(ops, started, bounds.max_ops_per_sec)
         done = cursor == 0
         if done or (not bounds.full_scan and (scanned >= bounds.key_sample or _late(started, bounds))):
             break
-    return KeyspaceSample(families, dbsize, scanned, cursor == 0, time.monotonic() - started)
+    return KeyspaceSample(families, dbsize, scanned, cursor == 0, time.monotonic() - started, left_out)
 
 
 def _late(started: float, bounds: Bounds) -> bool:
@@ -105,8 +108,11 @@ _READS: dict[str, Callable[[bytes, int], list[tuple[Any, ...]]]] = {
 }
 
 
-def _read_page(client: redis.Redis, page: list[bytes], families: dict[bytes, Family], bounds: Bounds) -> int:
-    """TYPE and PTTL of a page's keys, then the bounded reads of each; the commands sent."""
+def _read_page(
+    client: redis.Redis, page: list[bytes], families: dict[bytes, Family], bounds: Bounds
+) -> tuple[int, int]:
+    """TYPE and PTTL of a page's keys, then the bounded reads of each: (commands sent, keys of
+    families beyond MAX_FAMILIES)."""
     with client.pipeline(transaction=False) as pipe:
         for key in page:
             pipe.execute_command("TYPE", key)  # type: ignore[no-untyped-call]
@@ -124,14 +130,19 @@ def _read_page(client: redis.Redis, page: list[bytes], families: dict[bytes, Fam
                 pipe.execute_command(*command)  # type: ignore[no-untyped-call]
         answers = iter(_refusals_raised(pipe.execute(raise_on_error=False)))
     contents = {key: [next(answers) for _ in commands] for key, _, commands in reads}
+    unplaced = 0
     for key, kind, pttl in typed:
         if kind == "none" or not isinstance(pttl, int):
             continue  # deleted since SCAN
         template = template_of(key)
-        family = families.setdefault(family_prefix(template), Family(family_prefix(template)))
+        prefix = family_prefix(template)
+        if prefix not in families and len(families) >= MAX_FAMILIES:
+            unplaced += 1
+            continue
+        family = families.setdefault(prefix, Family(prefix))
         family.templates[template] += 1
         _observe(family, key, kind, pttl, now_ms, contents.get(key), bounds.max_value_bytes)
-    return 2 * len(page) + sum(len(commands) for _, _, commands in reads)
+    return 2 * len(page) + sum(len(commands) for _, _, commands in reads), unplaced
 
 
 def _refusals_raised(replies: list[Any]) -> list[Any]:
