@@ -29,7 +29,7 @@ import hiredis
 import redis
 
 sys.path.insert(0, str(Path(__file__).parent))
-from census import CENSUS_LINE, SLOW_US, memkeys, slow_commands  # noqa: E402
+from census import CENSUS_LINE, SLOW_US, slow_commands  # noqa: E402
 
 from redis_preflight.ephemeral.local_server import LocalRedis  # noqa: E402
 
@@ -117,8 +117,22 @@ def _send(sock: socket.socket, reader: hiredis.Reader, chunk: list[bytes]) -> No
             expected -= 1
 
 
-def verifier(port: int, contract: Path, report_dir: Path) -> tuple[str, int, float, int, list[str]]:
-    """(census line, keys scanned, keys/s, peak RSS bytes, failed checks) of the console script."""
+def server_cpu(client: redis.Redis) -> float:
+    cpu = client.info("cpu")
+    return float(cpu["used_cpu_user"] + cpu["used_cpu_sys"])
+
+
+def memkeys(port: int) -> tuple[float, float]:
+    """(wall seconds, client CPU seconds) of `redis-cli --memkeys` over the whole keyspace."""
+    started = time.perf_counter()
+    child = subprocess.Popen(["redis-cli", "-p", str(port), "--memkeys"], stdout=subprocess.DEVNULL)
+    _, _, usage = os.wait4(child.pid, 0)
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
+
+
+def verifier(port: int, contract: Path, report_dir: Path) -> tuple[str, int, float, int, list[str], float]:
+    """(census line, keys scanned, keys/s, peak RSS bytes, failed checks, CPU seconds) of the
+    console script (its CPU includes pytest's start-up, about a second)."""
     command = [sys.executable, "-m", "redis_preflight.cli", "--redis-url", f"redis://127.0.0.1:{port}/0"]
     command += [
         "--contract",
@@ -145,6 +159,7 @@ def verifier(port: int, contract: Path, report_dir: Path) -> tuple[str, int, flo
         float(match[4].replace(",", "")),
         usage.ru_maxrss * 1024,
         failed,
+        usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -171,10 +186,14 @@ def run(port: int, size: int, tmp: Path) -> None:
     contract = tmp / "mixed.toml"
     contract.write_text(CONTRACT)
     load_before = os.getloadavg()[0]
-    cli_s = memkeys(port)
-    memkeys_rate = client.dbsize() / cli_s
+    server_before = server_cpu(client)
+    cli_s, cli_cpu = memkeys(port)
+    cli_server = server_cpu(client) - server_before
+    memkeys_rate = size / cli_s
     client.slowlog_reset()
-    line, scanned, rate, rss, failed = verifier(port, contract, tmp / "reports")
+    server_before = server_cpu(client)
+    line, scanned, rate, rss, failed, cpu = verifier(port, contract, tmp / "reports")
+    census_server = server_cpu(client) - server_before
     slow = slow_commands(client)
     print(f"census: {line}")
     print(
@@ -182,6 +201,12 @@ def run(port: int, size: int, tmp: Path) -> None:
         f"({cli_s:.1f} s); ratio {rate / memkeys_rate:.2f}; peak RSS {rss / 2**20:.0f} MB; "
         f"SLOWLOG >= 10 ms: {len(slow)} {slow[:3]}; failed checks: {failed or 'none'}; "
         f"load average {load_before:.1f}"
+    )
+    # CPU per key does not depend on the load: with a core each, the slower side sets the pace.
+    print(
+        f"CPU per key (us): verifier client {cpu / size * 1e6:.2f}, server {census_server / size * 1e6:.2f}; "
+        f"memkeys client {cli_cpu / size * 1e6:.2f}, server {cli_server / size * 1e6:.2f}; "
+        f"verifier bound on two free cores: {size / max(cpu, census_server):,.0f} keys/s"
     )
 
 
