@@ -13,6 +13,7 @@ from redis_preflight.contract import ContractError, load_contract
 from redis_preflight.contract.file import duration, load_file
 from redis_preflight.contract.goals_tracker import CONTRACT
 from redis_preflight.contract.samples import seed
+from redis_preflight.infer.draft import toml_value
 from redis_preflight.probes.keys import take_census
 from redis_preflight.probes.keys.census import Bounds, Census
 
@@ -107,3 +108,30 @@ def test_durations():
         604800,
         0.5,
     ]
+
+
+@pytest.mark.parametrize(
+    ("schema", "good", "bad"),
+    [
+        ({"type": "object", "required": ["id"]}, b'{"id": 1}', b'{"other": 1}'),
+        (
+            {"type": "string", "format": "date-time", "maxLength": 25},
+            b'"2026-01-01T00:00:00Z"',
+            b'"2026-01-01T00:00:00.000000+00:00"',
+        ),
+        ({"type": "integer", "anyOf": [{"minimum": 5}]}, b"7", b"3"),
+        ({"type": "object", "additionalProperties": False}, b"{}", b'{"a": 1}'),
+        ({"type": "array", "items": {"type": "integer"}, "maxItems": 2}, b"[1, 2]", b"[1, 2, 3]"),
+        ({"type": ["string", "null"]}, b"null", b"1"),
+        ({"type": "object", "properties": {"n": {"type": "integer"}}}, b'{"n": 1}', b'{"n": "1"}'),
+    ],
+)
+def test_schemas_mean_what_json_schema_says(tmp_path, schema, good, bad):
+    (tmp_path / "c.toml").write_text(
+        f'[[patterns]]\nname = "a"\nprefix = "a:"\nextra_fields = true\nschema = {toml_value(schema)}\n'
+    )
+    validator = load_file(tmp_path / "c.toml").pattern("a").validator()
+    assert validator is not None
+    validator.validate_python([good])
+    with pytest.raises(ValueError):  # noqa: PT011 - pydantic's or jsonschema's words: both are ValueErrors
+        validator.validate_python([bad])

@@ -59,9 +59,16 @@ def schema_type(schema: dict[str, Any], name: str, *, extra: bool = True) -> Any
 
 
 def _translatable(schema: Any) -> bool:
+    """Whether the translation means exactly what the schema says; otherwise jsonschema judges."""
     if not isinstance(schema, dict):
         return schema is True
     if set(schema) - _KNOWN or schema.get("format", "uuid") not in _FORMATS:
+        return False
+    if "format" in schema and set(schema) & set(_BOUNDS):  # a bounded uuid or date-time
+        return False
+    if "anyOf" in schema and set(schema) & {"type", "properties", "enum", "const", *_BOUNDS}:
+        return False  # anyOf beside other keywords: both apply, the translation keeps one
+    if schema.get("additionalProperties") is False and not schema.get("properties"):
         return False
     parts = [*schema.get("properties", {}).values(), *schema.get("anyOf", [])]
     if isinstance(schema.get("items"), dict):
@@ -98,10 +105,10 @@ def _translate(schema: dict[str, Any] | bool, name: str, extra: bool = True) -> 
 
 
 def _object(schema: dict[str, Any], name: str, extra: bool) -> Any:
-    properties = schema.get("properties")
+    required = schema.get("required", [])
+    properties = {**dict.fromkeys(required, True), **schema.get("properties", {})}
     if not properties:
         return dict[str, Any]
-    required = set(schema.get("required", ()))
     fields: dict[str, Any] = {
         key: (_translate(part, name), ... if key in required else None) for key, part in properties.items()
     }
