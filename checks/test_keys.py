@@ -4,7 +4,6 @@ import pytest
 
 from redis_preflight.probes.keys.census import Rule
 from redis_preflight.report.keys import census_table, ttl_picture, violations_table
-from redis_preflight.report.keys_memory import memory_picture
 from redis_preflight.report.keys_findings import (
     bounds,
     broken,
@@ -17,6 +16,7 @@ from redis_preflight.report.keys_findings import (
     ttl_kept,
     unmatched,
 )
+from redis_preflight.report.keys_memory import memory_picture
 from redis_preflight.verdict.outcomes import not_applicable
 
 pytestmark = [
