@@ -134,10 +134,8 @@ def test_user_without_info_skips_naming_it(run_preflight, least_privilege):
     url = f"redis://noinfo:pw@127.0.0.1:{least_privilege.port}/0"
     outcome = run_preflight("--redis-url", url)
     assert outcome.returncode == EXIT_INCOMPLETE, outcome.output  # the replication link is unseen
-    assert {u["id"].split("::")[-1] for u in outcome.summary["unverified_blocking"]} == {
-        "test_replication_link",
-        "test_writes_reach_primary",
-    }
+    unverified = {u["id"].split("::")[-1] for u in outcome.summary["unverified_blocking"]}
+    assert {"test_replication_link", "test_writes_reach_primary"} <= unverified
     checks = checks_by_name(outcome)
     assert not [c for c in checks.values() if c["outcome"] == "error"], outcome.output
     needing_info = [c for c in checks.values() if c["area"] == "server"] + [checks["test_server_identity"]]
