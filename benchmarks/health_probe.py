@@ -1,7 +1,7 @@
 """How long the health probe takes: a healthy local endpoint, and the time to a verdict when it fails.
 
 Run by hand from the repository root: `PYTHONPATH=src python3 benchmarks/health_probe.py`.
-Prints figures for the README; starts its own servers on loopback (HTTP app, redis-server).
+Prints figures for benchmarks/README.md; starts its own servers on loopback (HTTP app, redis-server).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Latency accuracy: the verifier's p50 against `redis-cli --latency` on the same server, same run.
 
-Run by hand from the repository root (figures go in the README's Benchmarks section):
+Run by hand from the repository root (figures go in benchmarks/README.md):
 
     PYTHONPATH=$PWD/src python3 benchmarks/latency_accuracy.py [--rounds 7]
 

@@ -1,6 +1,6 @@
 """Time to verdict: whole-process wall time of `redis-preflight` against four kinds of target.
 
-Run by hand from the repository root (figures go in the README's Benchmarks section):
+Run by hand from the repository root (figures go in benchmarks/README.md):
 
     PYTHONPATH=$PWD/src python3 benchmarks/time_to_verdict.py [--runs 5]
 

@@ -1,4 +1,4 @@
-"""Helpers for the server-area tests: the README's ACL line, commandstats, the report's extras."""
+"""Helpers for the server-area tests: docs/safety.md's ACL line, commandstats, the report's extras."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def readme_acl_line() -> list[str]:
-    """The README's least-privilege ACL SETUSER line, as redis-cli would send it."""
-    readme = (ROOT / "README.md").read_text()
-    lines = [line for line in readme.splitlines() if line.startswith("ACL SETUSER preflight ")]
-    assert len(lines) == 1, f"README.md has {len(lines)} 'ACL SETUSER preflight' lines"
+def documented_acl_line() -> list[str]:
+    """docs/safety.md's least-privilege ACL SETUSER line, as redis-cli would send it."""
+    safety = (ROOT / "docs" / "safety.md").read_text()
+    lines = [line for line in safety.splitlines() if line.startswith("ACL SETUSER preflight ")]
+    assert len(lines) == 1, f"docs/safety.md has {len(lines)} 'ACL SETUSER preflight' lines"
     return shlex.split(lines[0])
 
 

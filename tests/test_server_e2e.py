@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 import redis
-from server_servers import readme_acl_line, wait_for
+from server_servers import documented_acl_line, wait_for
 
 from conftest import PASSWORD
 from redis_preflight.ephemeral.local_server import LocalRedis
@@ -298,10 +298,10 @@ def test_version_against_the_list(run_preflight, plain_redis):
     assert_check(outcome, "test_version_supported", result, "advisory", f"redis {version}", expected)
 
 
-def test_readme_acl_line_is_least_privilege(redis_factory):
+def test_documented_acl_line_is_least_privilege(redis_factory):
     server = redis_factory()
     admin = client_of(server)
-    admin.execute_command(*[word.replace("CHANGE-ME", "pw") for word in readme_acl_line()])
+    admin.execute_command(*[word.replace("CHANGE-ME", "pw") for word in documented_acl_line()])
     refused = ("config get save", "client kill id 1", "client list", "keys *", "set k v", "debug digest")
     for command in refused:
         assert admin.execute_command("ACL", "DRYRUN", "preflight", *command.split()) != b"OK", command

@@ -10,7 +10,7 @@ from server_servers import (
     command_calls,
     command_flags,
     commands_called,
-    readme_acl_line,
+    documented_acl_line,
     report_extras,
 )
 
@@ -82,17 +82,17 @@ def test_renamed_commands_skip_or_fall_back(run_preflight, managed_like, profile
         assert "the save rules cannot be read" in persistence["message"]
 
 
-# The README's least-privilege user runs the whole suite
+# The least-privilege user of docs/safety.md runs the whole suite
 
 
 @pytest.fixture(scope="session")
 def least_privilege(redis_factory) -> LocalRedis:
     server = redis_factory("appendonly yes", "maxmemory 256mb")
-    client_of(server).execute_command(*[word.replace("CHANGE-ME", "pw") for word in readme_acl_line()])
+    client_of(server).execute_command(*[word.replace("CHANGE-ME", "pw") for word in documented_acl_line()])
     return server
 
 
-def test_readme_acl_user_runs_the_whole_suite(run_preflight, least_privilege):
+def test_documented_acl_user_runs_the_whole_suite(run_preflight, least_privilege):
     """Checks that need more than the user has skip naming the command; the rest see what an admin sees."""
     port = least_privilege.port
     admin = checks_by_name(run_preflight("--redis-url", least_privilege.url, "--profile", "remote"))

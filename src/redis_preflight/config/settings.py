@@ -57,7 +57,7 @@ class PreflightSettings(BaseSettings):
     # The target is a replica on purpose: the application only reads from it.
     read_only_target: bool = False
     report_dir: Path = Path("reports")
-    # Fleets and topologies (see README "Cluster, Sentinel and fleets").
+    # Fleets and topologies (see docs/configuration.md, docs/checks/cluster.md).
     targets_file: Path | None = None
     min_replicas: int | None = Field(default=None, ge=0)
 

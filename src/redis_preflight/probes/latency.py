@@ -13,7 +13,7 @@ from redis_preflight.config.target import Target
 from redis_preflight.errors import Diagnosis, classify
 
 # Back-to-back PINGs measure a hot loop no application sees; redis-cli --latency pauses 10 ms.
-# 2 ms keeps 100 PINGs near a quarter of a second; it measured closest to redis-cli (README).
+# 2 ms keeps 100 PINGs near a quarter of a second; it measured closest to redis-cli (benchmarks/README.md).
 PAUSE_S = 0.002
 # SLOWLOG keeps entries until overwritten: only the last hour's say something about now.
 RECENT_S = 3600.0
