@@ -4,7 +4,7 @@ import pytest
 
 from redis_preflight.probes.connection import identify
 
-pytestmark = [pytest.mark.area("cluster"), pytest.mark.severity("blocking")]
+pytestmark = [pytest.mark.area("sentinel"), pytest.mark.severity("blocking")]
 
 
 def test_sentinels_reachable(sentinel, finding):

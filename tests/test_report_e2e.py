@@ -62,7 +62,16 @@ def test_only_and_skip_select_areas(run_preflight, plain_redis):
     assert {c["area"] for c in only.summary["checks"]} == {"connection"}
     skipped = run_preflight("--redis-url", plain_redis.url, "--skip", "connection,health", "--skip", "server")
     areas = {c["area"] for c in skipped.summary["checks"]}
-    assert areas == {"auth", "tls", "latency", "keys", "cluster"}
+    assert areas == {"auth", "tls", "latency", "keys", "cluster", "sentinel"}
+
+
+def test_sentinel_is_an_area_of_its_own(run_preflight, plain_redis):
+    outcome = run_preflight("--redis-url", plain_redis.url, "--only", "sentinel")
+    assert outcome.returncode == 0, outcome.output
+    checks = outcome.summary["checks"]
+    assert {c["area"] for c in checks} == {"sentinel"}
+    assert {c["id"].split("::")[0].rsplit("/", 1)[-1] for c in checks} == {"test_sentinel.py"}
+    assert all(c["message"].startswith("not a Sentinel URL") for c in checks)
 
 
 def test_unknown_area_is_a_usage_error(run_preflight, plain_redis):

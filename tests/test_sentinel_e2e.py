@@ -42,7 +42,7 @@ def lost_quorum(tmp_path_factory, primary, replica) -> Iterator[LocalSentinels]:
 
 def test_sentinel_target_verifies_the_primary_it_names(run_preflight, sentinels, primary, replica):
     outcome = run_preflight(
-        "--redis-url", sentinels.url, "--profile", "production", "--only", "connection,cluster"
+        "--redis-url", sentinels.url, "--profile", "production", "--only", "connection,cluster,sentinel"
     )
     assert outcome.returncode == 0, outcome.output
     assert outcome.summary["target"] == sentinels.url

@@ -82,7 +82,7 @@ OPTIONS = (
     Option("--health-ca-file", "health_ca_file", str, "CA bundle (PEM) for the health endpoint's TLS"),
     Option("--expect-version", "expect_version", str, "the version the health endpoint must report"),
     Option("--require-service", "require_service", REPEATABLE, "a service that must be true besides redis"),
-    # which areas run (connection, auth, tls, latency, keys, server, health, cluster)
+    # which areas run (connection, auth, tls, latency, keys, server, health, cluster, sentinel)
     Option("--only", "only", REPEATABLE, "run only these areas (repeatable or comma-separated)"),
     Option("--skip", "skip", REPEATABLE, "skip these areas (repeatable or comma-separated)"),
     Option("--health-budget-ms", "health_budget_ms", float, "health answer budget (default per profile)"),

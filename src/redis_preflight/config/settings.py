@@ -23,7 +23,7 @@ from redis_preflight.contract import KeyPolicy
 
 EPHEMERAL = "ephemeral"
 MAX_POLICIES_CHARS = 64 * 1024
-Area = Literal["connection", "auth", "tls", "latency", "keys", "server", "health", "cluster"]
+Area = Literal["connection", "auth", "tls", "latency", "keys", "server", "health", "cluster", "sentinel"]
 
 
 class SettingsError(ValueError):
