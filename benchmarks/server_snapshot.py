@@ -18,6 +18,7 @@ import redis
 from redis_preflight.config.target import parse_target
 from redis_preflight.contract.samples import seed
 from redis_preflight.ephemeral.local_server import LocalRedis
+from redis_preflight.probes.latency import read_slowlog
 from redis_preflight.probes.server import take_snapshot
 
 SNAPSHOTS = 200
@@ -34,7 +35,7 @@ def main() -> None:
             timings = []
             for _ in range(SNAPSHOTS):
                 started = time.perf_counter()
-                take_snapshot(client, target)
+                take_snapshot(client, target, read_slowlog(client, target))
                 timings.append((time.perf_counter() - started) * 1000)
             timings.sort()
             print(

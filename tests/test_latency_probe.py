@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from redis_preflight.config.profiles import BUDGETS, Profile
-from redis_preflight.probes.latency import LatencySample, SlowCommand, SlowLog, masked
+from redis_preflight.probes.latency import LatencySample, SlowCommand, SlowLog, masked, parse_slowlog
 from redis_preflight.report.pictures import latency_histogram, slow_command_table
 
 
@@ -58,7 +58,7 @@ def test_histogram_is_valid_svg_with_escaped_text():
 
 
 def test_slow_command_table_escapes_what_the_server_logged():
-    entry = SlowCommand(100.0, 12.5, "EVAL", ("<script>alert(1)</script>", "0"), "127.0.0.1:1<b>")
+    entry = SlowCommand(100.0, 12.5, "EVAL", ("<script>alert(1)</script>", "0"), 2, "127.0.0.1:1<b>")
     table = slow_command_table(SlowLog((entry,), 160.0), 10.0)
     assert "<script>" not in table
     assert (
@@ -66,3 +66,20 @@ def test_slow_command_table_escapes_what_the_server_logged():
         in table
     )
     assert "<td>127.0.0.1:1&lt;b&gt;</td>" in table
+
+
+# SLOWLOG GET as Redis answers it, and as Redis Enterprise does: a complexity figure comes before
+# the arguments, and the entry may end there (no client address, no client name).
+@pytest.mark.parametrize(
+    "entry",
+    [
+        [7, 1700000000, 12500, [b"CONFIG", b"SET", b"requirepass", b"hunter2"], b"10.0.0.9:5012", b""],
+        [7, 1700000000, 12500, b"complexity info: N:4", [b"CONFIG", b"SET", b"requirepass", b"hunter2"]],
+        [7, 1700000000, 12500, 4, [b"CONFIG", b"SET", b"requirepass", b"hunter2"], b"10.0.0.9:5012"],
+    ],
+)
+def test_one_slowlog_parser_reads_redis_and_redis_enterprise_shapes(entry):
+    [command] = parse_slowlog([entry])
+    assert (command.started, command.duration_ms, command.command) == (1700000000.0, 12.5, "CONFIG SET")
+    assert (command.arguments, command.argument_count) == (("requirepass", "***"), 2)
+    assert command.client in ("10.0.0.9:5012", "")

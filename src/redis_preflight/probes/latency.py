@@ -17,6 +17,7 @@ from redis_preflight.errors import Diagnosis, classify
 PAUSE_S = 0.002
 # SLOWLOG keeps entries until overwritten: only the last hour's say something about now.
 RECENT_S = 3600.0
+SLOWLOG_ENTRIES = 10
 MASK = "***"
 ARG_CHARS = 32
 ARGS_SHOWN = 5
@@ -94,7 +95,8 @@ class SlowCommand:
     started: float
     duration_ms: float
     command: str
-    arguments: tuple[str, ...]
+    arguments: tuple[str, ...]  # masked, at most ARGS_SHOWN and a "... (+N more)"
+    argument_count: int  # how many the command had, shown or not
     client: str
 
     def age_s(self, now: float) -> float:
@@ -120,8 +122,13 @@ class SlowLog:
             if entry.duration_ms > threshold_ms and entry.age_s(self.read_at) <= RECENT_S
         )
 
+    def __str__(self) -> str:
+        if self.refused is not None:
+            return f"SLOWLOG GET not available ({self.refused})"
+        return f"{len(self.entries)} slow commands logged"
 
-def read_slowlog(client: redis.Redis, target: Target, count: int = 10) -> SlowLog:
+
+def read_slowlog(client: redis.Redis, target: Target, count: int = SLOWLOG_ENTRIES) -> SlowLog:
     """SLOWLOG GET `count`; a server that forbids it (ACL, renamed command) is an observation."""
     try:
         # Two words, so redis-py's SLOWLOG GET parser does not run: it joins the arguments
@@ -129,11 +136,17 @@ def read_slowlog(client: redis.Redis, target: Target, count: int = 10) -> SlowLo
         reply = client.execute_command("SLOWLOG", "GET", count)  # type: ignore[no-untyped-call]
     except redis.ResponseError as e:
         return SlowLog(refused=classify(e, target))
-    return SlowLog(tuple(_slow_command(entry) for entry in reply), time.time())
+    return SlowLog(parse_slowlog(reply), time.time())
+
+
+def parse_slowlog(reply: list[list[Any]]) -> tuple[SlowCommand, ...]:
+    """SLOWLOG GET's raw reply (the only parser of it), in the shapes Redis and Redis Enterprise use."""
+    return tuple(_slow_command(entry) for entry in reply)
 
 
 def _slow_command(entry: list[Any]) -> SlowCommand:
-    # Redis Enterprise puts a complexity figure before the arguments.
+    # Redis: [id, started, duration_us, arguments, client, name]; Redis Enterprise puts a
+    # complexity figure before the arguments: [id, started, duration_us, complexity, arguments].
     at = 3 if isinstance(entry[3], list) else 4
     words = [_text(arg) for arg in entry[at]] or ["?"]
     client = _text(entry[at + 1]) if len(entry) > at + 1 else ""
@@ -146,6 +159,7 @@ def _slow_command(entry: list[Any]) -> SlowCommand:
         duration_ms=int(entry[2]) / 1000,
         command=" ".join(words[:named]).upper(),
         arguments=tuple(arguments),
+        argument_count=len(words) - named,
         client=client,
     )
 

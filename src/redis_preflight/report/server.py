@@ -12,8 +12,8 @@ from html import escape
 from typing import Any
 
 from redis_preflight.config.redact import Redactor
-from redis_preflight.probes.server import SLOWLOG_ENTRIES
-from redis_preflight.probes.server.snapshot import ServerSnapshot, SlowEntry
+from redis_preflight.probes.latency import SLOWLOG_ENTRIES, SlowCommand
+from redis_preflight.probes.server.snapshot import ServerSnapshot
 
 # The INFO fields worth a glance, per section (INFO has about 150).
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -104,17 +104,18 @@ def _slowlog(snapshot: ServerSnapshot, text: Text) -> str:
     title = f"SLOWLOG GET {SLOWLOG_ENTRIES}: the newest first; arguments after the first are not shown"
     if snapshot.slowlog_blocked is not None:
         return f"<p>{text(snapshot.slowlog_blocked)}</p>"
-    if not snapshot.slowlog:
+    if not snapshot.slowlog.entries:
         return f"<p>SLOWLOG GET {SLOWLOG_ENTRIES}: no slow command logged</p>"
     head = "<tr><th>when (UTC)</th><th>ms</th><th>command</th><th>client</th></tr>"
     rows = "".join(
-        f"<tr><td>{text(_when(e.started))}</td><td>{e.duration_us / 1000:.2f}</td>"
+        f"<tr><td>{text(_when(e.started))}</td><td>{e.duration_ms:.2f}</td>"
         f"<td>{text(_command(e))}</td><td>{text(e.client)}</td></tr>"
-        for e in snapshot.slowlog
+        for e in snapshot.slowlog.entries
     )
     return f"<table><tr><th colspan=4>{text(title)}</th></tr>{head}{rows}</table>"
 
 
-def _command(entry: SlowEntry) -> str:
-    more = f" (+{entry.more_arguments} more)" if entry.more_arguments else ""
-    return f"{entry.command} {entry.first_argument}{more}".strip()
+def _command(entry: SlowCommand) -> str:
+    first = entry.arguments[0] if entry.arguments else ""
+    more = f" (+{entry.argument_count - 1} more)" if entry.argument_count > 1 else ""
+    return f"{entry.command} {first}{more}".strip()

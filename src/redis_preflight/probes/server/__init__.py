@@ -1,4 +1,4 @@
-"""Ask the server about itself: one INFO snapshot, CONFIG GET where allowed, SLOWLOG, anonymous access.
+"""Ask the server about itself: one INFO snapshot, CONFIG GET where allowed, anonymous access.
 
 Managed services and least-privilege users may refuse CONFIG, SLOWLOG or even INFO. A refused
 command is recorded as `Blocked` (the command and its classified diagnosis), never raised: the
@@ -11,7 +11,6 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
 import redis
 
@@ -19,24 +18,21 @@ from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
 from redis_preflight.errors import classify
 from redis_preflight.probes.client import open_client
-from redis_preflight.probes.server.snapshot import Blocked, ServerSnapshot, SlowEntry
+from redis_preflight.probes.latency import SlowLog
+from redis_preflight.probes.server.snapshot import Blocked, ServerSnapshot
 
 # Only these: CONFIG GET also answers requirepass and masterauth, which must never be read.
 CONFIG_NAMES = ("maxmemory", "maxmemory-policy", "maxclients", "save", "appendonly", "protected-mode", "bind")
-SLOWLOG_ENTRIES = 10
-# Their first argument is a password (Redis 6.2+ redacts it in SLOWLOG; older servers may not).
-HIDDEN_FIRST_ARGUMENT = {"AUTH"}
 
 
-def take_snapshot(client: redis.Redis, target: Target) -> ServerSnapshot | Blocked:
-    """One INFO, one pipelined round of CONFIG GET, one SLOWLOG GET; INFO refused is Blocked."""
+def take_snapshot(client: redis.Redis, target: Target, slowlog: SlowLog) -> ServerSnapshot | Blocked:
+    """One INFO, one pipelined round of CONFIG GET, beside the run's SLOWLOG; INFO refused is Blocked."""
     try:
         info = client.info()
     except redis.ResponseError as e:
         return Blocked("INFO", classify(e, target))
     config, config_blocked = _config(client, target)
-    slowlog, slowlog_blocked = _slowlog(client, target)
-    return ServerSnapshot(MappingProxyType(info), config, config_blocked, slowlog, slowlog_blocked)
+    return ServerSnapshot(MappingProxyType(info), config, config_blocked, slowlog)
 
 
 def _config(client: redis.Redis, target: Target) -> tuple[Mapping[str, str], Blocked | None]:
@@ -49,33 +45,6 @@ def _config(client: redis.Redis, target: Target) -> tuple[Mapping[str, str], Blo
         return MappingProxyType({}), Blocked("CONFIG GET", classify(refused, target))
     merged = {str(k): str(v) for answer in answers for k, v in answer.items()}
     return MappingProxyType(merged), None
-
-
-def _slowlog(client: redis.Redis, target: Target) -> tuple[tuple[SlowEntry, ...], Blocked | None]:
-    try:
-        # The command spelled in two words bypasses redis-py's parser, which joins the arguments.
-        raw = client.execute_command("SLOWLOG", "GET", SLOWLOG_ENTRIES)  # type: ignore[no-untyped-call]
-    except redis.ResponseError as e:
-        return (), Blocked("SLOWLOG GET", classify(e, target))
-    return tuple(_slow_entry(entry) for entry in raw), None
-
-
-def _slow_entry(entry: list[Any]) -> SlowEntry:
-    words = [_text(word) for word in entry[3]]
-    command = words[0].upper() if words else "?"
-    first = words[1][:40] if len(words) > 1 else ""
-    return SlowEntry(
-        started=int(entry[1]),
-        duration_us=int(entry[2]),
-        command=command,
-        first_argument="***" if first and command in HIDDEN_FIRST_ARGUMENT else first,
-        more_arguments=max(len(words) - 2, 0),
-        client=_text(entry[4]) if len(entry) > 4 else "",
-    )
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 @dataclass(frozen=True)

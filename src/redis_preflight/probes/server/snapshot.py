@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis_preflight.errors import Diagnosis
+from redis_preflight.probes.latency import SlowLog
 
 # bind addresses that mean every interface ("-" marks an address as optional).
 ALL_INTERFACES = {"*", "0.0.0.0", "::", "::*"}  # noqa: S104 (compared with, never bound)
@@ -26,18 +27,6 @@ class Blocked:
 
     def __str__(self) -> str:
         return f"{self.command} not available ({self.diagnosis})"
-
-
-@dataclass(frozen=True)
-class SlowEntry:
-    """One SLOWLOG entry, reduced to what a person needs: never the values written."""
-
-    started: int
-    duration_us: int
-    command: str
-    first_argument: str
-    more_arguments: int
-    client: str
 
 
 @dataclass(frozen=True)
@@ -129,8 +118,12 @@ class ServerSnapshot:
     info: Mapping[str, Any]
     config: Mapping[str, str]
     config_blocked: Blocked | None
-    slowlog: tuple[SlowEntry, ...]
-    slowlog_blocked: Blocked | None
+    slowlog: SlowLog
+
+    @property
+    def slowlog_blocked(self) -> Blocked | None:
+        refused = self.slowlog.refused
+        return None if refused is None else Blocked("SLOWLOG GET", refused)
 
     def number(self, name: str, default: float = 0) -> Any:
         value = self.info.get(name, default)
