@@ -3,7 +3,7 @@
 import pytest
 
 from redis_preflight.config.profiles import Profile
-from redis_preflight.probes.auth import APP_COMMANDS, DANGEROUS, KEY_PREFIXES
+from redis_preflight.probes.auth import APP_COMMANDS, DANGEROUS
 from redis_preflight.verdict.outcomes import not_applicable, unverified
 
 pytestmark = pytest.mark.area("auth")
@@ -96,7 +96,7 @@ def test_app_commands_allowed(privileges, finding):
         f"user {user!r} may not run {privileges.denied_by_command()}: the application will get "
         f"NOPERM; grant them (ACL SETUSER {user} {privileges.grant()})"
     )
-    patterns = ", ".join(f"{prefix}:*" for prefix in KEY_PREFIXES)
+    patterns = ", ".join(privileges.patterns)
     finding.observed(
         f"user {user!r} is granted {', '.join(APP_COMMANDS)} on {patterns} by ACL "
         "(whether the server takes writes at all: see test_writes_reach_primary)"

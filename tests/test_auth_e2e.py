@@ -27,6 +27,8 @@ def acl_redis(redis_factory: Callable[..., LocalRedis]) -> LocalRedis:
         "user careful on >careful-pw ~* &* +@all -@dangerous +info +acl|dryrun +acl|getuser",
         "user reader on >reader-pw ~* +@read +@connection",
         "user viewer on >viewer-pw ~* +@read +@connection +acl|dryrun",
+        "user tracker on >tracker-pw ~user_session:* ~ws_connections:* ~goal_state:* ~blacklist:* "
+        "~rate_limit:* +@all -@dangerous +acl|dryrun",
     )
 
 
@@ -145,6 +147,39 @@ def test_read_only_application_user_lacks_needed_commands(run_preflight, acl_red
         "advisory",
         "dangerous commands left enabled: user 'viewer' may run KEYS;",
     )
+
+
+INVOICE_CONTRACT = """
+from pydantic import BaseModel
+
+from redis_preflight.contract import Contract, KeyPattern, TtlPolicy
+from redis_preflight.contract.goals_tracker import CONTRACT as TRACKER
+
+
+class Invoice(BaseModel):
+    total_cents: int
+
+
+CONTRACT = TRACKER.plus(KeyPattern(name="invoice", prefix="invoice:", value=Invoice, ttl=TtlPolicy()))
+"""
+
+
+def test_app_commands_are_judged_on_the_contract_in_force(run_preflight, acl_redis, tmp_path):
+    tracker = url(acl_redis, "tracker", "tracker-pw")
+    default = run_preflight("--redis-url", tracker, "--only", "auth", *FAST)
+    expect(default, "test_app_commands_allowed", "passed", "blocking", "user 'tracker' is granted GET")
+    contract = tmp_path / "invoices.py"
+    contract.write_text(INVOICE_CONTRACT)
+    invoices = run_preflight("--redis-url", tracker, "--only", "auth", "--contract", str(contract), *FAST)
+    assert invoices.returncode == 1, invoices.output
+    denied = expect(
+        invoices,
+        "test_app_commands_allowed",
+        "failed",
+        "blocking",
+        "user 'tracker' may not run GET, SET EX, EXPIRE, TTL, INCR, DEL on invoice:*: the application",
+    )
+    assert denied["message"].endswith("~invoice:*)")
 
 
 @pytest.mark.parametrize(

@@ -82,8 +82,7 @@ DANGEROUS = {
     "DEBUG": ("DEBUG", "SLEEP", "0"),
     "SHUTDOWN": ("SHUTDOWN",),
 }
-# The application's key patterns (seed document) and what it runs on them.
-KEY_PREFIXES = ("user_session", "ws_connections", "goal_state", "blacklist", "rate_limit")
+# What the application runs on each of its key patterns (the contract in force names them).
 APP_COMMANDS = {
     "GET": ("GET", "{key}"),
     "SET EX": ("SET", "{key}", "1", "EX", "60"),
@@ -91,7 +90,7 @@ APP_COMMANDS = {
     "TTL": ("TTL", "{key}"),
     "INCR": ("INCR", "{key}"),
     "DEL": ("DEL", "{key}"),
-    "SCAN": ("SCAN", "0", "MATCH", "{prefix}:*", "COUNT", "100"),
+    "SCAN": ("SCAN", "0", "MATCH", "{glob}", "COUNT", "100"),
 }
 
 
@@ -100,6 +99,7 @@ class Privileges:
     """What the connected user may run, as ACL DRYRUN judges it (nothing is executed)."""
 
     user: str
+    patterns: tuple[str, ...]  # the key patterns judged: the contract's, `user_session:*`
     rules: str | None  # its ACL rules; None where ACL GETUSER is not allowed
     dangerous: tuple[str, ...]  # dangerous commands it may run
     denied: tuple[tuple[str, str], ...]  # (command, key pattern) the application needs, refused
@@ -123,27 +123,30 @@ class Privileges:
         return " ".join([*commands, *patterns])
 
 
-def privileges(client: redis.Redis, user: str, target: Target) -> Privileges:
+def privileges(client: redis.Redis, user: str, prefixes: tuple[str, ...], target: Target) -> Privileges:
     """The user's rules and a dry run of the dangerous and the needed commands, in one round trip.
 
-    NOPERM for ACL DRYRUN itself marks a verifier-only user: the checks say so, naming the grant.
+    `prefixes` are the key contract's (`user_session:`). NOPERM for ACL DRYRUN itself marks a
+    verifier-only user: the checks say so, naming the grant.
     """
+    globs = tuple(f"{prefix}*" for prefix in prefixes)
     needed = {
-        (command, f"{prefix}:*"): tuple(a.format(key=f"{prefix}:preflight", prefix=prefix) for a in args)
-        for prefix in KEY_PREFIXES
+        (command, f"{prefix}*"): tuple(a.format(key=f"{prefix}preflight", glob=f"{prefix}*") for a in args)
+        for prefix in prefixes
         for command, args in APP_COMMANDS.items()
     }
     try:
         allowed = _dry_run(client, user, [*DANGEROUS.values(), *needed.values()])
     except redis.exceptions.NoPermissionError as e:
         reason = classify(e, target).message
-        return Privileges(user, None, (), (), unavailable=reason, verifier_only=True)
+        return Privileges(user, globs, None, (), (), unavailable=reason, verifier_only=True)
     except redis.ResponseError as e:
         reason = f"ACL DRYRUN is not available ({e}): it needs Redis 7.0+ and an ACL command not renamed"
-        return Privileges(user, _rules(client, user), (), (), unavailable=reason)
+        return Privileges(user, globs, _rules(client, user), (), (), unavailable=reason)
     verdicts = dict(zip([*DANGEROUS, *needed], allowed, strict=True))
     return Privileges(
         user=user,
+        patterns=globs,
         rules=_rules(client, user),
         dangerous=tuple(name for name in DANGEROUS if verdicts[name]),
         denied=tuple(key for key in needed if not verdicts[key]),
