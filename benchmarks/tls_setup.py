@@ -43,8 +43,9 @@ def stage_figures(url: str, walks: int, **options: object) -> str:
     samples: dict[str, list[float]] = {}
     for _ in range(walks):
         run = prepare({"redis_url": url, **options}, None)
-        for stage, ms in run.reachability.setup_ms().items():
-            samples.setdefault(stage, []).append(ms)
+        settings = run.settings
+        for stage in run.reachability.setup(settings.connect_timeout, settings.socket_timeout).stages:
+            samples.setdefault(stage.name, []).append(stage.elapsed_ms)
         run.close()
     return ", ".join(
         f"{stage} p50 {statistics.median(ms):.2f} / p95 {statistics.quantiles(ms, n=20)[-1]:.2f} ms"

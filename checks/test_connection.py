@@ -2,19 +2,11 @@
 
 import pytest
 
-from redis_preflight.probes.cluster import key_served_here
-from redis_preflight.probes.connection import write_round_trip
 from redis_preflight.verdict.outcomes import not_applicable, unverified
 
 pytestmark = pytest.mark.area("connection")
 
 SEED_CEILING_S = 10.0  # the seed's timeout for slow networks; more stalls a verdict
-
-
-def skip_if_failed_before(reachability, stage):
-    """A later stage cannot be judged when an earlier one failed: say which."""
-    if reachability.failed_stage in stage:
-        unverified(f"target unreachable: {reachability.failure}")
 
 
 @pytest.mark.severity("blocking")
@@ -30,7 +22,8 @@ def test_dns_resolves(preflight, reachability, finding):
 
 @pytest.mark.severity("blocking")
 def test_tcp_connect(reachability, finding):
-    skip_if_failed_before(reachability, ("dns",))
+    if reachability.stopped_before("connect"):
+        unverified(f"target unreachable: {reachability.failure}")
     assert reachability.failed_stage != "connect", str(reachability.failure)
     finding.observed(f"connected to {reachability.tcp.peer} in {reachability.tcp.elapsed_ms:.2f} ms")
 
@@ -45,7 +38,8 @@ REPORTED_BY = {
 
 @pytest.mark.severity("blocking")
 def test_ping(reachability, finding):
-    skip_if_failed_before(reachability, ("dns", "connect"))
+    if reachability.stopped_before("tls"):
+        unverified(f"target unreachable: {reachability.failure}")
     if reachability.failed_stage in REPORTED_BY:
         unverified(REPORTED_BY[reachability.failed_stage])
     assert reachability.ok, str(reachability.failure)
@@ -54,7 +48,8 @@ def test_ping(reachability, finding):
 
 @pytest.mark.severity("blocking")
 def test_db_selectable(preflight, reachability, finding):
-    skip_if_failed_before(reachability, ("dns", "connect", "tls", "auth", "command"))
+    if reachability.stopped_before("select"):
+        unverified(f"target unreachable: {reachability.failure}")
     assert reachability.ok, str(reachability.failure)
     finding.observed(f"db {preflight.target.db} selected")
 
@@ -82,31 +77,23 @@ def test_client_settings(preflight, finding):
 
 
 @pytest.mark.severity("blocking")
-def test_write_round_trip(preflight, redis_client, finding):
-    if not preflight.settings.allow_write:
-        not_applicable("read-only run: --allow-write enables the set/get round trip")
-    trip = write_round_trip(redis_client, key_served_here(preflight.cluster, "preflight:probe:"))
+def test_write_round_trip(write_round_trip, finding):
+    trip = write_round_trip
     assert trip.matched, f"SET then GET of {trip.key} returned another value: is this a proxy?"
     finding.observed(f"SET/GET/DEL {trip.key} in {trip.elapsed_ms:.2f} ms (30 s TTL)")
 
 
 @pytest.mark.severity("advisory")
-def test_setup_time(preflight, reachability, finding):
+def test_setup_time(reachability, connection_setup, finding):
     """TCP connect, TLS handshake and AUTH, each timed: what every new connection costs."""
-    skip_if_failed_before(reachability, ("dns", "connect", "tls", "auth"))
-    stages = reachability.setup_ms()
-    shown = ", ".join(f"{name} {ms:.2f} ms" for name, ms in stages.items())
-    shown += f"; total {sum(stages.values()):.2f} ms"
-    # As in redis-py: the connect timeout bounds TCP, the socket timeout the TLS handshake and AUTH.
-    settings = preflight.settings
-    timeouts = {name: settings.socket_timeout for name in stages} | {"TCP": settings.connect_timeout}
+    if reachability.stopped_before("command"):
+        unverified(f"target unreachable: {reachability.failure}")
     near = [
-        f"{name} over half its {timeouts[name]:g} s timeout"
-        for name, ms in stages.items()
-        if ms > timeouts[name] * 1000 / 2
+        f"{stage.name} over half its {stage.timeout_s:g} s timeout"
+        for stage in connection_setup.near_timeouts
     ]
     assert not near, (
-        f"connection set-up near its timeouts: {', '.join(near)} ({shown}); a slower moment will "
+        f"connection set-up near its timeouts: {', '.join(near)} ({connection_setup}); a slower moment will "
         "time out: find the slow stage (network, TLS, AUTH) or raise --connect-timeout/--socket-timeout"
     )
-    finding.observed(shown)
+    finding.observed(str(connection_setup))

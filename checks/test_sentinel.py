@@ -2,7 +2,7 @@
 
 import pytest
 
-from redis_preflight.probes.connection import identify
+from redis_preflight.verdict.outcomes import unverified
 
 pytestmark = [pytest.mark.area("sentinel"), pytest.mark.severity("blocking")]
 
@@ -28,7 +28,7 @@ def test_sentinel_quorum(sentinel, finding):
     finding.observed(f"SENTINEL CKQUORUM {sentinel.lookup.sentinels.service}: OK on {len(asked)} sentinels")
 
 
-def test_sentinel_primary_known(sentinel, preflight, reachability, finding):
+def test_sentinel_primary_known(sentinel, preflight, reachability, primary_identity, finding):
     lookup = sentinel.lookup
     assert lookup.primary is not None, str(lookup.failure)
     named = {answer.address: answer.primary for answer in lookup.answered}
@@ -44,7 +44,11 @@ def test_sentinel_primary_known(sentinel, preflight, reachability, finding):
     assert reachability.ok, (
         f"primary {preflight.target.address} named by the sentinels: {reachability.failure}"
     )
-    role = identify(preflight.client).role
+    if primary_identity is None:
+        unverified(
+            f"{preflight.target.address}, named primary by the sentinels, gave no INFO to read its role"
+        )
+    role = primary_identity.role
     assert role == "primary", (
         f"{preflight.target.address}, named primary by the sentinels, says it is a {role}: the sentinels' "
         "view is stale; check SENTINEL MASTER and the server's INFO replication"

@@ -65,11 +65,47 @@ class Reachability:
         """Did the walk fail at a stage before `stage`, so that `stage` cannot be judged?"""
         return self.failed_stage is not None and STAGES.index(self.failed_stage) < STAGES.index(stage)
 
-    def setup_ms(self) -> dict[str, float]:
-        """Connection set-up time per stage: TCP, TLS (rediss:// only) and AUTH."""
+    def setup(self, connect_timeout: float, socket_timeout: float) -> ConnectionSetup:
+        """Connection set-up per stage, TCP, TLS (rediss:// only) and AUTH, each with its timeout.
+
+        As in redis-py: the connect timeout bounds TCP, the socket timeout the TLS handshake and AUTH.
+        """
         first_reply = "AUTH" if self.auth is None or self.auth.user else "first PING (no AUTH)"
-        stages = {"TCP": self.tcp, "TLS": self.tls, first_reply: self.auth}
-        return {name: stage.elapsed_ms for name, stage in stages.items() if stage is not None}
+        stages: list[tuple[str, TcpConnect | TlsSession | Authentication | None, float]] = [
+            ("TCP", self.tcp, connect_timeout),
+            ("TLS", self.tls, socket_timeout),
+            (first_reply, self.auth, socket_timeout),
+        ]
+        return ConnectionSetup(
+            tuple(SetupStage(name, stage.elapsed_ms, timeout) for name, stage, timeout in stages if stage)
+        )
+
+
+@dataclass(frozen=True)
+class SetupStage:
+    name: str
+    elapsed_ms: float
+    timeout_s: float
+
+    @property
+    def near_timeout(self) -> bool:
+        """Over half the timeout that bounds it: a slower moment would time out."""
+        return self.elapsed_ms > self.timeout_s * 1000 / 2
+
+
+@dataclass(frozen=True)
+class ConnectionSetup:
+    """What every new connection costs, stage by stage."""
+
+    stages: tuple[SetupStage, ...]
+
+    @property
+    def near_timeouts(self) -> tuple[SetupStage, ...]:
+        return tuple(stage for stage in self.stages if stage.near_timeout)
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"{stage.name} {stage.elapsed_ms:.2f} ms" for stage in self.stages)
+        return f"{shown}; total {sum(stage.elapsed_ms for stage in self.stages):.2f} ms"
 
 
 def resolve(target: Target, timeout: float) -> Resolution:

@@ -54,6 +54,11 @@ class AnonymousAccess:
     allowed: bool | None  # None: could not tell
     seen: str
 
+    @property
+    def refused(self) -> bool:
+        """Clients without credentials are refused: nothing is exposed to them."""
+        return self.allowed is False
+
 
 def anonymous_access(target: Target, settings: PreflightSettings) -> AnonymousAccess:
     """PING on a second connection without credentials (the verifier's own if it has none)."""

@@ -13,9 +13,8 @@ from typing import Any
 
 from redis_preflight.errors import Diagnosis
 from redis_preflight.probes.latency import SlowLog
-
-# bind addresses that mean every interface ("-" marks an address as optional).
-ALL_INTERFACES = {"*", "0.0.0.0", "::", "::*"}  # noqa: S104 (compared with, never bound)
+from redis_preflight.probes.server.facts import Clients, Exposure, Memory, Persistence, Replication
+from redis_preflight.probes.server.versions import ReleaseSupport, release_support
 
 
 @dataclass(frozen=True)
@@ -27,88 +26,6 @@ class Blocked:
 
     def __str__(self) -> str:
         return f"{self.command} not available ({self.diagnosis})"
-
-
-@dataclass(frozen=True)
-class Memory:
-    used: int
-    maxmemory: int | None  # None: neither CONFIG GET nor INFO gave it
-    policy: str | None
-    evicted_keys: int
-    fragmentation_ratio: float
-    fragmentation_bytes: int
-
-    @property
-    def used_ratio(self) -> float | None:
-        return self.used / self.maxmemory if self.maxmemory else None
-
-
-@dataclass(frozen=True)
-class Persistence:
-    save_rules: str | None  # CONFIG GET save; None when CONFIG GET is refused
-    aof_enabled: bool
-    rdb_ran_since_start: bool
-    rdb_status: str
-    aof_write_status: str
-    aof_rewrite_status: str
-    last_save_age_s: float
-    changes_since_save: int
-    bgsave_running_s: int | None
-    aof_rewrite_running_s: int | None
-
-    @property
-    def rdb_enabled(self) -> bool | None:
-        return None if self.save_rules is None else bool(self.save_rules.strip())
-
-    @property
-    def in_progress(self) -> str:
-        """ "; BGSAVE running for 3 s" when a save or rewrite is under way, else ""."""
-        running = [
-            f"{what} running for {seconds} s"
-            for what, seconds in (
-                ("BGSAVE", self.bgsave_running_s),
-                ("AOF rewrite", self.aof_rewrite_running_s),
-            )
-            if seconds is not None
-        ]
-        return "; " + ", ".join(running) if running else ""
-
-
-@dataclass(frozen=True)
-class Clients:
-    connected: int
-    maxclients: int | None  # INFO has it from 7.0; before, only CONFIG GET
-    blocked: int
-    rejected: int
-    uptime_s: int
-
-    @property
-    def used_ratio(self) -> float | None:
-        return self.connected / self.maxclients if self.maxclients else None
-
-
-@dataclass(frozen=True)
-class Replication:
-    role: str  # "primary" or "replica"
-    primary: str  # host:port of this replica's primary
-    link_up: bool
-    link_down_s: int  # -1: the link was never up since start
-    last_io_s: int
-    replicas: tuple[str, ...]  # on a primary: "ip:port state lag=N"
-
-
-@dataclass(frozen=True)
-class Exposure:
-    protected_mode: str | None  # None when CONFIG GET is refused: INFO does not carry it
-    bind: str | None
-
-    @property
-    def binds_everywhere(self) -> bool | None:
-        """No bind (old servers listen everywhere) or a wildcard address; None: not known."""
-        if self.bind is None:
-            return None
-        addresses = self.bind.split()
-        return not addresses or any(a.lstrip("-") in ALL_INTERFACES for a in addresses)
 
 
 @dataclass(frozen=True)
@@ -140,6 +57,42 @@ class ServerSnapshot:
     def source(self) -> str:
         """Where settings came from, for messages."""
         return "CONFIG GET" if self.config_blocked is None else "INFO (CONFIG GET not available)"
+
+    @property
+    def via(self) -> str:
+        """`; read from INFO (CONFIG GET not available)` when CONFIG GET was refused, else ""."""
+        return "" if self.config_blocked is None else f"; read from {self.source}"
+
+    def unread(self, setting: str) -> str:
+        """Why a setting neither CONFIG GET nor INFO gave cannot be judged, naming what was missing."""
+        missing = self.config_blocked or "CONFIG GET gave no answer"
+        return f"{missing}: {setting} is not in INFO; check it in the provider's console"
+
+    @property
+    def is_redis(self) -> bool:
+        return "redis_version" in self.info
+
+    @property
+    def support(self) -> ReleaseSupport:
+        """Whether this version's release line still gets security fixes."""
+        return release_support(self.version)
+
+    @property
+    def valkey_version(self) -> str | None:
+        value = self.info.get("valkey_version")
+        return None if value is None else str(value)
+
+    @property
+    def keys(self) -> int:
+        """Keys in every db (INFO keyspace)."""
+        dbs = [db for name, db in self.info.items() if name.startswith("db") and isinstance(db, dict)]
+        return sum(int(db.get("keys", 0)) for db in dbs)
+
+    @property
+    def summary(self) -> str:
+        """`1.2M used, 3 keys, 5 ops/s`: the snapshot at a glance."""
+        used, ops = self.info.get("used_memory_human"), self.info.get("instantaneous_ops_per_sec")
+        return f"{used} used, {self.keys} keys, {ops} ops/s"
 
     @property
     def now(self) -> float:
