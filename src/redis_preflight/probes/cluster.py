@@ -12,6 +12,7 @@ import redis
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
+from redis_preflight.compat.redis_py import slot_routes
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
 from redis_preflight.errors import Diagnosis, classify, unreachable_node
@@ -204,7 +205,7 @@ def bootstrap(target: Target, settings: PreflightSettings) -> ClusterClientView:
     except (OSError, redis.RedisError, RedisClusterException) as e:
         return ClusterClientView(failure=classify(e, target))
     try:
-        routes = cluster.nodes_manager.slots_cache
+        routes = slot_routes(cluster)
         primaries = tuple(sorted({nodes[0].name for nodes in routes.values()}))
         mapped = len(routes)
     finally:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from cryptography import x509
 
+from redis_preflight.compat.ssl import unverified_chain
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
 from redis_preflight.errors import (
@@ -93,10 +94,7 @@ def certificate_of(der: bytes) -> Certificate:
 
 
 def _chain_length(tls: ssl.SSLSocket) -> int:
-    # Public as SSLSocket.get_unverified_chain only from Python 3.13 (gh-109109); the private
-    # SSLObject has had it since 3.10.
-    chain = tls._sslobj.get_unverified_chain()  # type: ignore[attr-defined]
-    return len(chain or ())
+    return len(unverified_chain(tls))
 
 
 def presented(target: Target, settings: PreflightSettings) -> TlsSession:

@@ -12,9 +12,10 @@ from itertools import chain, repeat
 from typing import Any
 
 import hiredis
-from redis._parsers.base import BaseParser
 from redis.connection import Connection
 from redis.exceptions import ConnectionError, ResponseError
+
+from redis_preflight.compat.redis_py import error_of, raw_socket
 
 READ_CHUNK = 1 << 18
 _INCOMPLETE = object()  # hiredis' default, False, equals the reply 0 and would stop iter()
@@ -51,16 +52,10 @@ class RespPipe:
     """Send many commands in one write; read their replies one by one, errors as values."""
 
     def __init__(self, connection: Connection) -> None:
-        # redis-py offers no raw I/O: the socket is the one it connected, authenticated and
-        # SELECTed, with its timeouts; nothing else reads it while the census runs.
-        if connection._sock is None:
-            raise ConnectionError("the census connection is not connected")
-        self._sock: socket.socket = connection._sock
-        # redis-py's own mapping of error replies to its exceptions (NOPERM: NoPermissionError, ...):
-        # a census error is the exception a redis-py call would raise, and is classified the same.
-        self._reader: hiredis.Reader = hiredis.Reader(
-            replyError=BaseParser.parse_error, notEnoughData=_INCOMPLETE
-        )
+        # The socket redis-py connected, authenticated and SELECTed, with its timeouts; nothing
+        # else reads it while the census runs. Error replies become redis-py's own exceptions.
+        self._sock: socket.socket = raw_socket(connection)
+        self._reader: hiredis.Reader = hiredis.Reader(replyError=error_of, notEnoughData=_INCOMPLETE)
         self._ready: list[Any] = []  # replies parsed and not yet taken
 
     def send(self, payload: bytes) -> None:
