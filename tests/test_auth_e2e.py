@@ -7,12 +7,12 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
+from helpers.outcomes import FAST, expect
 
 from conftest import PASSWORD
 from redis_preflight.ephemeral.local_server import LocalRedis
 from redis_preflight.verdict.summary import EXIT_INCOMPLETE
 
-FAST = ("--connect-timeout", "1", "--socket-timeout", "1")
 APP_PASSWORD = "app:p@ss/w%rd"  # every character a URL must encode
 DANGEROUS = "FLUSHALL, FLUSHDB, KEYS, CONFIG SET, DEBUG, SHUTDOWN"
 PATTERNS = "user_session:*, ws_connections:*, goal_state:*, blacklist:*, rate_limit:*"
@@ -40,16 +40,6 @@ def open_acl_redis(redis_factory: Callable[..., LocalRedis]) -> LocalRedis:
 
 def url(server: LocalRedis, user: str = "", password: str = "") -> str:
     return f"redis://{user}:{quote(password, safe='')}@127.0.0.1:{server.port}/0"
-
-
-def expect(outcome, name: str, result: str, severity: str, starts: str) -> dict:
-    """Assert one check's outcome, severity and message start in summary.json."""
-    check = outcome.check(name)
-    if (result, severity) == ("failed", "advisory"):
-        result = "advisory"  # a finding that does not gate is an advisory outcome, not a failure
-    assert (check["outcome"], check["severity"]) == (result, severity), check
-    assert check["message"].startswith(starts), check["message"]
-    return check
 
 
 def test_full_user_gets_in_but_may_run_dangerous_commands(run_preflight, acl_redis):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from topologies import (
+from helpers.topologies import (
     LocalCluster,
     start_cluster,
     start_single_node_cluster,

@@ -13,10 +13,10 @@ from importlib.metadata import requires, version
 import hiredis
 import pytest
 import redis
+from helpers.tls import make_pki, start_tls_redis
+from helpers.topologies import start_single_node_cluster
 from packaging.requirements import Requirement
 from redis.exceptions import AuthenticationError, NoPermissionError, ReadOnlyError, ResponseError
-from tls_servers import make_pki, start_tls_redis
-from topologies import start_single_node_cluster
 
 from conftest import PASSWORD
 from redis_preflight.compat.redis_py import error_of, raw_socket, slot_routes

@@ -11,9 +11,10 @@ import sys
 import time
 from contextlib import ExitStack
 
-import fault_servers
 import pytest
 import redis
+from helpers import faults
+from helpers.tls import make_pki, start_tls_redis
 
 from conftest import clean_env
 from redis_preflight.ephemeral.local_server import free_port
@@ -69,10 +70,10 @@ def assert_unreachable(outcome, check: str, fault: Fault) -> None:
     ("fault_server", "check", "fault"),
     [
         (None, "test_tcp_connect", Fault.REFUSED),
-        (fault_servers.blackhole, "test_tcp_connect", Fault.CONNECT_TIMEOUT),
-        (fault_servers.tarpit, "test_ping", Fault.READ_TIMEOUT),
-        (fault_servers.hang_up_peer, "test_ping", Fault.PLAINTEXT_TO_TLS),
-        (fault_servers.http_server, "test_ping", Fault.NOT_REDIS),
+        (faults.blackhole, "test_tcp_connect", Fault.CONNECT_TIMEOUT),
+        (faults.tarpit, "test_ping", Fault.READ_TIMEOUT),
+        (faults.hang_up_peer, "test_ping", Fault.PLAINTEXT_TO_TLS),
+        (faults.http_server, "test_ping", Fault.NOT_REDIS),
     ],
     ids=["refused", "connect-timeout", "tarpit", "hang-up", "http"],
 )
@@ -95,7 +96,8 @@ def test_name_that_does_not_resolve(run_preflight, every_check):
 
 @pytest.fixture(scope="module")
 def tls_port(redis_factory, tmp_path_factory) -> int:
-    return fault_servers.tls_redis(redis_factory, tmp_path_factory.mktemp("tls"))
+    pki = make_pki(tmp_path_factory.mktemp("tls"))
+    return start_tls_redis(redis_factory, pki, pki.issue("server")).tls_port
 
 
 def test_plaintext_to_a_tls_port(run_preflight, every_check, tls_port):
@@ -113,7 +115,7 @@ def test_tls_to_a_plaintext_port(run_preflight, every_check, plain_redis):
 
 
 def test_server_loading_its_dataset(run_preflight, every_check, tmp_path):
-    server = fault_servers.loading_redis(tmp_path / "loading")
+    server = faults.loading_redis(tmp_path / "loading")
     try:
         assert redis.Redis(port=server.port).info("persistence")["loading"] == 1
         outcome, elapsed = run_timed(run_preflight, server.url)
@@ -163,7 +165,7 @@ def test_server_paused_mid_run(run_preflight, every_check, redis_factory):
     # Long enough for the socket timeout to strike; it lapses by itself, since a CLIENT UNPAUSE
     # from another client would wait behind the pause like every other command.
     pause_ms = int(3 * TIMEOUT_S * 1000)
-    with fault_servers.on_first(server, "INFO", lambda: control.execute_command("CLIENT", "PAUSE", pause_ms)):
+    with faults.on_first(server, "INFO", lambda: control.execute_command("CLIENT", "PAUSE", pause_ms)):
         outcome, elapsed = run_timed(run_preflight, server.url)
     assert outcome.check("test_ping")["outcome"] == "passed"  # it answered at first
     assert_stopped_answering(outcome, {Fault.READ_TIMEOUT})
@@ -172,7 +174,7 @@ def test_server_paused_mid_run(run_preflight, every_check, redis_factory):
 
 def test_server_killed_mid_run(run_preflight, every_check, redis_factory):
     server = redis_factory()
-    with fault_servers.on_first(server, "INFO", server.process.kill):
+    with faults.on_first(server, "INFO", server.process.kill):
         outcome, elapsed = run_timed(run_preflight, server.url)
     assert outcome.check("test_ping")["outcome"] == "passed"  # it answered at first
     assert_stopped_answering(outcome, {Fault.CLOSED, Fault.REFUSED})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from health_servers import HEALTHY, SEED_PATH
+from helpers.health import HEALTHY, SEED_PATH
 
 from conftest import PASSWORD, clean_env
 from redis_preflight.config.target import parse_target

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from health_servers import HEALTHY, SEED_PATH, document, https_app
+from helpers.health import HEALTHY, SEED_PATH, document, https_app
+from helpers.outcomes import FAST
 from pytest_httpserver import HTTPServer
 
 from redis_preflight.ephemeral.local_server import free_port
@@ -18,7 +19,6 @@ HEALTH_CHECKS = (
     "test_health_services",
     "test_health_agrees_with_direct_probe",
 )
-FAST = ("--connect-timeout", "1", "--socket-timeout", "1")
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from health_servers import HEALTHY, SEED_PATH, document, https_app, silent_port
+from helpers.faults import tarpit
+from helpers.health import HEALTHY, SEED_PATH, document, https_app
 from pytest_httpserver import HTTPServer
 
 from redis_preflight.config.health_url import parse_health_url
@@ -49,7 +50,7 @@ def test_refused(app):
 
 
 def test_silent_server_is_a_read_timeout():
-    with silent_port() as port:
+    with tarpit() as port:
         exchange = fetch(f"http://127.0.0.1:{port}{SEED_PATH}", timeout=0.3)
     assert exchange.failure.fault is Fault.READ_TIMEOUT
     assert "--socket-timeout" in exchange.failure.message

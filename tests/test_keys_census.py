@@ -6,7 +6,8 @@ import time
 
 import pytest
 import redis
-from keys_servers import BIG, SESSION, STATE, document
+from helpers.keys import BIG, SESSION, STATE, document
+from helpers.tls import make_pki, start_tls_redis
 
 from redis_preflight.contract.goals_tracker import CONTRACT
 from redis_preflight.contract.samples import seed
@@ -137,23 +138,9 @@ def test_keys_deleted_mid_census_are_not_violations(census_redis):
 @pytest.fixture(scope="module")
 def tls_redis(redis_factory, tmp_path_factory):
     """A redis-server that speaks only TLS, with a certificate from a CA made for the test."""
-    trustme = pytest.importorskip("trustme")
-    directory = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    cert.private_key_and_cert_chain_pem.write_to_path(str(directory / "server.pem"))
-    ca.cert_pem.write_to_path(str(directory / "ca.pem"))
-    port = free_port()
-    server = redis_factory(
-        "port 0",
-        f"tls-port {port}",
-        f"tls-cert-file {directory / 'server.pem'}",
-        f"tls-key-file {directory / 'server.pem'}",
-        f"tls-ca-cert-file {directory / 'ca.pem'}",
-        "tls-auth-clients no",
-        wait_port=port,
-    )
-    return port, str(directory / "ca.pem"), server
+    pki = make_pki(tmp_path_factory.mktemp("tls"))
+    tls = start_tls_redis(redis_factory, pki, pki.issue("server"))
+    return tls.tls_port, str(pki.ca_file), tls.server
 
 
 def test_census_over_tls(tls_redis):

@@ -7,17 +7,16 @@ from pathlib import Path
 
 import pytest
 import redis
-from keys_servers import (
+from helpers.browser import CHROMIUM, Listener, render, report_requests
+from helpers.keys import (
     EXPECTED_A,
     EXPECTED_B,
     Expected,
     client,
-    report_extras,
     seed_defects_a,
     seed_defects_b,
 )
-from test_report_browser import CHROMIUM, Listener, render, report_requests
-from topologies import start_cluster
+from helpers.topologies import start_cluster
 
 from conftest import run_suite
 from redis_preflight.contract.samples import sample_keyspace, seed
@@ -100,7 +99,7 @@ def test_jwt_message_names_both_lives(defect_runs):
 
 
 def test_report_shows_census_ttl_picture_and_masked_keys(defect_runs):
-    extras = report_extras(defect_runs["a"].report_dir)
+    extras = "\n".join(sum(defect_runs["a"].evidence().values(), []))
     assert "<p>Key census of the whole keyspace (DBSIZE 22) in " in extras
     assert extras.count('<svg xmlns="http://www.w3.org/2000/svg"') == 5  # a TTL picture per pattern
     assert "<title>TTL of the 5 examined user_session:* keys</title>" in extras
@@ -134,7 +133,7 @@ def test_hostile_key_names_are_shown_escaped(hostile_run):
     message = keys_results(hostile_run)["test_shape[user_session]"]["message"]
     assert "invalid JSON x3" in message
     assert "\n" not in message
-    extras = report_extras(hostile_run.report_dir)
+    extras = "\n".join(sum(hostile_run.evidence().values(), []))
     assert "<script" not in extras
     assert "<img" not in extras
     assert "<b>" not in extras

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import redis
-import test_report_browser as browser
+from helpers import browser
 
 from conftest import clean_env
 
@@ -16,11 +16,6 @@ FIGURES = (
     r"min [\d.]+ ms, p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms "
     r"over (\d+) PINGs in [\d.]+ s"
 )
-
-
-def html_extras(outcome, check: str) -> list[str]:
-    """The HTML a check attached to report.html."""
-    return outcome.evidence()[check]
 
 
 def test_healthy_server_latency_figures_and_picture(run_preflight, plain_redis):
@@ -35,7 +30,7 @@ def test_healthy_server_latency_figures_and_picture(run_preflight, plain_redis):
     tail = outcome.check("test_latency_tail")
     assert tail["severity"] == "advisory"
     assert re.search(r"p99 [\d.]+ ms.*budget p99 < 5 ms", tail["message"]), tail["message"]
-    [picture] = html_extras(outcome, "test_round_trip_latency")
+    [picture] = outcome.evidence()["test_round_trip_latency"]
     svg = ET.fromstring(picture[picture.index("<svg") : picture.index("</svg>") + 6])  # noqa: S314 (ours)
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
     assert len(svg.findall("{http://www.w3.org/2000/svg}rect")) >= 2  # background and bars
@@ -155,7 +150,7 @@ def test_recent_slow_command_is_advisory_with_name_and_duration(run_preflight, s
     events = outcome.check("test_latency_events")
     assert (events["outcome"], events["severity"]) == ("advisory", "advisory")
     assert re.search(r"LATENCY LATEST\): command 3\d\.\d ms", events["message"]), events["message"]
-    [table] = html_extras(outcome, "test_slow_commands")
+    [table] = outcome.evidence()["test_slow_commands"]
     assert "<td>DEBUG SLEEP</td><td>0.03</td>" in table
     strict = run_preflight("--redis-url", slow_redis.url, "--strict", "-k", "slow_commands")
     assert strict.returncode == 1
@@ -177,7 +172,7 @@ def test_slowlog_hides_secrets_and_escapes_markup(run_preflight, redis_factory):
     text = outcome.outputs()
     assert "bob-secret-pw" not in text
     assert "master-secret-pw" not in text
-    [table] = html_extras(outcome, "test_slow_commands")
+    [table] = outcome.evidence()["test_slow_commands"]
     assert "<td>CONFIG SET</td><td>masterauth ***</td>" in table
     assert "<td>ACL SETUSER</td>" in table
     assert "<td>SET</td><td>&lt;script&gt;alert(1)&lt;/script&gt; x</td>" in table

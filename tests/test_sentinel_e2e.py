@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from topologies import LocalSentinels, lose_quorum, start_sentinels
+from helpers.topologies import LocalSentinels, lose_quorum, start_sentinels
 
 from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 

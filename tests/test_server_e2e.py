@@ -6,7 +6,9 @@ from urllib.parse import quote
 
 import pytest
 import redis
-from server_servers import documented_acl_line, wait_for
+from helpers.clients import client_of, wait_until
+from helpers.outcomes import expect
+from helpers.server import documented_acl_line
 
 from conftest import PASSWORD
 from redis_preflight.ephemeral.local_server import LocalRedis
@@ -32,20 +34,6 @@ SERVER_CHECKS = (
 )
 
 
-def client_of(server: LocalRedis, **options) -> redis.Redis:
-    return redis.Redis(port=server.port, protocol=2, socket_timeout=5, **options)
-
-
-def assert_check(outcome, name, result, severity, *fragments):
-    """One check's outcome, severity and message in summary.json."""
-    check = outcome.check(name)
-    if (result, severity) == ("failed", "advisory"):
-        result = "advisory"  # a finding that does not gate is an advisory outcome, not a failure
-    assert (check["outcome"], check["severity"]) == (result, severity), check
-    for fragment in fragments:
-        assert fragment in check["message"], check
-
-
 def test_healthy_local_server(run_preflight, plain_redis):
     outcome = run_preflight("--redis-url", plain_redis.url)
     assert outcome.returncode == 0, outcome.output
@@ -53,12 +41,12 @@ def test_healthy_local_server(run_preflight, plain_redis):
     server = [c for c in summary["checks"] if c["area"] == "server"]
     assert sorted(c["id"].split("::")[-1] for c in server) == sorted(SERVER_CHECKS)
     assert not [c for c in server if c["outcome"] == "error"]
-    assert_check(outcome, "test_eviction_policy", "passed", "advisory", "noeviction")
-    assert_check(outcome, "test_persistence_enabled", "not_applicable", "advisory", "local profile")
-    assert_check(outcome, "test_replication_link", "passed", "blocking", "primary with 0 connected")
-    assert_check(outcome, "test_protected_mode", "passed", "advisory", "protected-mode yes")
-    assert_check(outcome, "test_bind_interfaces", "passed", "advisory", "bind 127.0.0.1")
-    assert_check(outcome, "test_server_snapshot", "passed", "advisory", "snapshot in report.html")
+    expect(outcome, "test_eviction_policy", "passed", "advisory", "", "noeviction")
+    expect(outcome, "test_persistence_enabled", "not_applicable", "advisory", "", "local profile")
+    expect(outcome, "test_replication_link", "passed", "blocking", "", "primary with 0 connected")
+    expect(outcome, "test_protected_mode", "passed", "advisory", "", "protected-mode yes")
+    expect(outcome, "test_bind_interfaces", "passed", "advisory", "", "bind 127.0.0.1")
+    expect(outcome, "test_server_snapshot", "passed", "advisory", "", "snapshot in report.html")
     assert "max save age 24 h" in outcome.output
 
 
@@ -73,10 +61,10 @@ def test_evicting_policy(run_preflight, redis_factory, policy, why):
     server = redis_factory("maxmemory 64mb", f"maxmemory-policy {policy}")
     local = run_preflight("--redis-url", server.url)
     assert local.returncode == 0, local.output
-    assert_check(local, "test_eviction_policy", "advisory", "advisory", f"maxmemory-policy {policy}", why)
+    expect(local, "test_eviction_policy", "advisory", "advisory", "", f"maxmemory-policy {policy}", why)
     production = run_preflight("--redis-url", server.url, "--profile", "production")
     assert production.returncode == 1
-    assert_check(production, "test_eviction_policy", "failed", "blocking", "expected noeviction")
+    expect(production, "test_eviction_policy", "failed", "blocking", "", "expected noeviction")
 
 
 def test_keys_evicted(run_preflight, redis_factory):
@@ -87,7 +75,7 @@ def test_keys_evicted(run_preflight, redis_factory):
     evicted = client.info("stats")["evicted_keys"]
     assert evicted > 0
     outcome = run_preflight("--redis-url", server.url)
-    assert_check(outcome, "test_no_evictions", "advisory", "advisory", " keys evicted in ")
+    expect(outcome, "test_no_evictions", "advisory", "advisory", "", " keys evicted in ")
     # The server may evict a few more while the verifier connects: at least as many as seen here.
     assert int(outcome.check("test_no_evictions")["message"].split()[0]) >= evicted
 
@@ -109,8 +97,14 @@ def test_memory_above_80_percent_is_advisory(run_preflight, redis_factory):
     fill_to(server, 0.88)
     outcome = run_preflight("--redis-url", server.url)
     assert outcome.returncode == 0, outcome.output
-    assert_check(
-        outcome, "test_memory_headroom", "advisory", "advisory", "expected under 80%", "writes fail with OOM"
+    expect(
+        outcome,
+        "test_memory_headroom",
+        "advisory",
+        "advisory",
+        "",
+        "expected under 80%",
+        "writes fail with OOM",
     )
 
 
@@ -119,7 +113,7 @@ def test_memory_above_95_percent_is_blocking(run_preflight, redis_factory):
     fill_to(server, 1.2)
     outcome = run_preflight("--redis-url", server.url)
     assert outcome.returncode == 1
-    assert_check(outcome, "test_memory_headroom", "failed", "blocking", "expected under 80%")
+    expect(outcome, "test_memory_headroom", "failed", "blocking", "", "expected under 80%")
 
 
 # Persistence
@@ -129,15 +123,13 @@ def test_bare_server_on_remote_profiles(run_preflight, plain_redis):
     """No maxmemory, persistence off, started seconds ago: fine locally, findings elsewhere."""
     remote = run_preflight("--redis-url", plain_redis.url, "--profile", "remote")
     assert remote.returncode == 0, remote.output
-    assert_check(remote, "test_memory_headroom", "advisory", "advisory", "no maxmemory on a remote server")
-    assert_check(
-        remote, "test_persistence_enabled", "advisory", "advisory", 'neither RDB snapshots (save "")'
-    )
-    assert_check(remote, "test_last_save_recent", "not_applicable", "advisory", "no RDB snapshots and no AOF")
-    assert_check(remote, "test_recent_restart", "advisory", "advisory", "expected up for over an hour")
+    expect(remote, "test_memory_headroom", "advisory", "advisory", "", "no maxmemory on a remote server")
+    expect(remote, "test_persistence_enabled", "advisory", "advisory", "", 'neither RDB snapshots (save "")')
+    expect(remote, "test_last_save_recent", "not_applicable", "advisory", "", "no RDB snapshots and no AOF")
+    expect(remote, "test_recent_restart", "advisory", "advisory", "", "expected up for over an hour")
     production = run_preflight("--redis-url", plain_redis.url, "--profile", "production")
     assert production.returncode == 1
-    assert_check(production, "test_persistence_enabled", "failed", "blocking", "appendonly yes")
+    expect(production, "test_persistence_enabled", "failed", "blocking", "", "appendonly yes")
 
 
 def failing_save(redis_factory, *directives: str) -> LocalRedis:
@@ -148,11 +140,11 @@ def failing_save(redis_factory, *directives: str) -> LocalRedis:
     """
     server = redis_factory("save 3600 1", *directives)
     client = client_of(server)
-    wait_for(lambda: client.info("persistence")["loading"] == 0, "the dataset load to end")
+    wait_until(lambda: client.info("persistence")["loading"] == 0, "the dataset load to end")
     (server.directory / "dump.rdb").mkdir()
     client.set("token", "1")
     client.bgsave()
-    wait_for(lambda: client.info("persistence")["rdb_last_bgsave_status"] == "err", "a failed BGSAVE")
+    wait_until(lambda: client.info("persistence")["rdb_last_bgsave_status"] == "err", "a failed BGSAVE")
     return server
 
 
@@ -161,8 +153,8 @@ def test_failing_save_stops_writes(run_preflight, redis_factory):
     server = failing_save(redis_factory)
     outcome = run_preflight("--redis-url", server.url)
     assert outcome.returncode == 1
-    assert_check(outcome, "test_ping", "failed", "blocking", "MISCONF at 127.0.0.1:", "the last save")
-    assert_check(outcome, "test_last_save_succeeded", "unverified", "advisory", "target unreachable: MISCONF")
+    expect(outcome, "test_ping", "failed", "blocking", "", "MISCONF at 127.0.0.1:", "the last save")
+    expect(outcome, "test_last_save_succeeded", "unverified", "advisory", "", "target unreachable: MISCONF")
 
 
 @pytest.fixture(scope="session")
@@ -174,21 +166,22 @@ def test_failing_save_taking_writes(run_preflight, failing_save_taking_writes):
     server = failing_save_taking_writes
     local = run_preflight("--redis-url", server.url)
     assert local.returncode == 0, local.output
-    assert_check(local, "test_last_save_succeeded", "advisory", "advisory", "rdb_last_bgsave_status:err")
+    expect(local, "test_last_save_succeeded", "advisory", "advisory", "", "rdb_last_bgsave_status:err")
     production = run_preflight("--redis-url", server.url, "--profile", "production")
     assert production.returncode == 1
-    assert_check(production, "test_last_save_succeeded", "failed", "blocking", "'dir' is writable")
-    assert_check(production, "test_persistence_enabled", "passed", "blocking", "RDB snapshots: save 3600 1")
+    expect(production, "test_last_save_succeeded", "failed", "blocking", "", "'dir' is writable")
+    expect(production, "test_persistence_enabled", "passed", "blocking", "", "RDB snapshots: save 3600 1")
 
 
 def test_old_save_with_changes(run_preflight, failing_save_taking_writes):
     url = failing_save_taking_writes.url
     outcome = run_preflight("--redis-url", url, "--profile", "remote", "--max-save-age", "0.0001")
-    assert_check(
+    expect(
         outcome,
         "test_last_save_recent",
         "advisory",
         "advisory",
+        "",
         "changes since",
         "under 0.0001 h (--max-save-age)",
     )
@@ -197,8 +190,8 @@ def test_old_save_with_changes(run_preflight, failing_save_taking_writes):
 def test_aof_on(run_preflight, redis_factory):
     server = redis_factory("appendonly yes")
     outcome = run_preflight("--redis-url", server.url, "--profile", "remote")
-    assert_check(outcome, "test_persistence_enabled", "passed", "advisory", "AOF on")
-    assert_check(outcome, "test_last_save_recent", "passed", "advisory", "AOF on")
+    expect(outcome, "test_persistence_enabled", "passed", "advisory", "", "AOF on")
+    expect(outcome, "test_last_save_recent", "passed", "advisory", "", "AOF on")
 
 
 def test_bad_max_save_age_is_a_usage_error(run_preflight, plain_redis):
@@ -219,13 +212,13 @@ def test_near_maxclients(run_preflight, redis_factory):
         held[20].ping()
     for client in held[16:]:
         client.close()
-    wait_for(lambda: client_of(server).info("clients")["connected_clients"] <= 17, "idle clients to go")
+    wait_until(lambda: client_of(server).info("clients")["connected_clients"] <= 17, "idle clients to go")
     outcome = run_preflight("--redis-url", server.url)
     assert outcome.returncode == 0, outcome.output
-    assert_check(
-        outcome, "test_client_headroom", "advisory", "advisory", "of maxclients 20", "expected under 80%"
+    expect(
+        outcome, "test_client_headroom", "advisory", "advisory", "", "of maxclients 20", "expected under 80%"
     )
-    assert_check(outcome, "test_rejected_connections", "advisory", "advisory", "1 connections rejected")
+    expect(outcome, "test_rejected_connections", "advisory", "advisory", "", "1 connections rejected")
     for client in held[:16]:
         client.close()
 
@@ -234,16 +227,17 @@ def test_replica_whose_primary_is_down(run_preflight, redis_factory):
     primary = redis_factory()
     replica = redis_factory(f"replicaof 127.0.0.1 {primary.port}")
     replica_client = client_of(replica)
-    wait_for(lambda: replica_client.info("replication")["master_link_status"] == "up", "the link up")
+    wait_until(lambda: replica_client.info("replication")["master_link_status"] == "up", "the link up")
     primary.stop()
-    wait_for(lambda: replica_client.info("replication")["master_link_status"] == "down", "the link down")
+    wait_until(lambda: replica_client.info("replication")["master_link_status"] == "down", "the link down")
     outcome = run_preflight("--redis-url", replica.url)
     assert outcome.returncode == 1
-    assert_check(
+    expect(
         outcome,
         "test_replication_link",
         "failed",
         "blocking",
+        "",
         f"replica of 127.0.0.1:{primary.port} with its link down for",
         "serves stale data",
     )
@@ -253,9 +247,9 @@ def test_primary_shows_its_replicas(run_preflight, redis_factory):
     primary = redis_factory()
     replica = redis_factory(f"replicaof 127.0.0.1 {primary.port}")
     replication = client_of(primary).info
-    wait_for(lambda: replication("replication").get("slave0", {}).get("state") == "online", "the replica")
+    wait_until(lambda: replication("replication").get("slave0", {}).get("state") == "online", "the replica")
     outcome = run_preflight("--redis-url", primary.url)
-    assert_check(outcome, "test_replication_link", "passed", "blocking", f"127.0.0.1:{replica.port} online")
+    expect(outcome, "test_replication_link", "passed", "blocking", "", f"127.0.0.1:{replica.port} online")
 
 
 # Exposure
@@ -264,12 +258,12 @@ def test_primary_shows_its_replicas(run_preflight, redis_factory):
 def test_protected_mode_off_without_auth(run_preflight, redis_factory):
     server = redis_factory("protected-mode no")
     local = run_preflight("--redis-url", server.url)
-    assert_check(
-        local, "test_protected_mode", "advisory", "advisory", "protected-mode no and no authentication"
+    expect(
+        local, "test_protected_mode", "advisory", "advisory", "", "protected-mode no and no authentication"
     )
     remote = run_preflight("--redis-url", server.url, "--profile", "remote")
     assert remote.returncode == 1
-    assert_check(remote, "test_protected_mode", "failed", "blocking", "set requirepass")
+    expect(remote, "test_protected_mode", "failed", "blocking", "", "set requirepass")
 
 
 def test_bind_everywhere_without_auth(run_preflight, redis_factory):
@@ -277,8 +271,13 @@ def test_bind_everywhere_without_auth(run_preflight, redis_factory):
     # so this server is never open to the network during the test.
     server = redis_factory("bind * -::*", "protected-mode yes")
     outcome = run_preflight("--redis-url", server.url)
-    assert_check(
-        outcome, "test_bind_interfaces", "advisory", "advisory", "bind '* -::*' listens on every interface"
+    expect(
+        outcome,
+        "test_bind_interfaces",
+        "advisory",
+        "advisory",
+        "",
+        "bind '* -::*' listens on every interface",
     )
 
 
@@ -286,7 +285,7 @@ def test_password_makes_exposure_pass(run_preflight, password_redis):
     url = f"redis://:{quote(PASSWORD, safe='')}@127.0.0.1:{password_redis.port}/0"
     outcome = run_preflight("--redis-url", url, "--profile", "remote")
     for name in ("test_protected_mode", "test_bind_interfaces"):
-        assert_check(outcome, name, "passed", "blocking", "a PING without credentials got NOAUTH")
+        expect(outcome, name, "passed", "blocking", "", "a PING without credentials got NOAUTH")
 
 
 def test_version_against_the_list(run_preflight, plain_redis):
@@ -295,7 +294,7 @@ def test_version_against_the_list(run_preflight, plain_redis):
     supported = release_support(version).supported is not False
     expected = "gets security fixes" if supported else "stopped getting security fixes"
     result = "passed" if supported else "failed"
-    assert_check(outcome, "test_version_supported", result, "advisory", f"redis {version}", expected)
+    expect(outcome, "test_version_supported", result, "advisory", "", f"redis {version}", expected)
 
 
 def test_documented_acl_line_is_least_privilege(redis_factory):

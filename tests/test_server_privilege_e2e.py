@@ -5,13 +5,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-import redis
-from server_servers import (
+from helpers.clients import client_of
+from helpers.server import (
     command_calls,
     command_flags,
     commands_called,
     documented_acl_line,
-    report_extras,
 )
 
 from conftest import PASSWORD
@@ -39,10 +38,6 @@ ADMIN_CHANGES = {
     "slaveof",
     "failover",
 }
-
-
-def client_of(server: LocalRedis, **options) -> redis.Redis:
-    return redis.Redis(port=server.port, protocol=2, socket_timeout=5, **options)
 
 
 def checks_by_name(outcome) -> dict[str, dict]:
@@ -193,7 +188,7 @@ def test_snapshot_in_report_is_escaped_and_masked(run_preflight, slow_password_s
     url = f"redis://:{quote(PASSWORD, safe='')}@127.0.0.1:{slow_password_server.port}/0"
     outcome = run_preflight("--redis-url", url)
     assert outcome.check("test_server_snapshot")["outcome"] == "passed"
-    (snapshot,) = report_extras(outcome.report_dir)["test_server_snapshot"]
+    (snapshot,) = outcome.evidence()["test_server_snapshot"]
     for section in ("Server", "Clients", "Memory", "Stats", "Persistence", "Replication", "Keyspace"):
         assert f"<th colspan=2>{section}</th>" in snapshot
     assert "SLOWLOG GET" in snapshot

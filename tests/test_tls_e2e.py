@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
-from tls_servers import CertFiles, Pki, TlsRedis, make_pki, start_tls_redis
+from helpers import faults
+from helpers.outcomes import FAST, expect
+from helpers.tls import CertFiles, Pki, TlsRedis, make_pki, start_tls_redis
 
 from conftest import PASSWORD
 from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 
-FAST = ("--connect-timeout", "1", "--socket-timeout", "1")
 ACL_PASSWORD = "tls:s3cr%t@/pass"  # every character a URL must encode
 NOW = datetime.now(UTC)
 
@@ -58,16 +58,6 @@ def tls_redis(redis_factory: Callable[..., LocalRedis], pki: Pki) -> Callable[[s
 
 def ca_args(pki: Pki, *, plaintext_port: int = 0) -> tuple[str, ...]:
     return ("--tls-ca-file", str(pki.ca_file), "--plaintext-port", str(plaintext_port), *FAST)
-
-
-def expect(outcome, name: str, result: str, severity: str, starts: str) -> dict:
-    """Assert one check's outcome, severity and message start in summary.json."""
-    check = outcome.check(name)
-    if (result, severity) == ("failed", "advisory"):
-        result = "advisory"  # a finding that does not gate is an advisory outcome, not a failure
-    assert (check["outcome"], check["severity"]) == (result, severity), check
-    assert check["message"].startswith(starts), check["message"]
-    return check
 
 
 def test_verified_tls_passes_and_reports_the_session(run_preflight, tls_redis, pki):
@@ -223,15 +213,9 @@ def test_tls_to_a_plaintext_port_is_detected(run_preflight, plain_redis, pki):
     assert outcome.check("test_tcp_connect")["outcome"] == "passed"
 
 
-@pytest.fixture
-def tarpit() -> Iterator[int]:
-    """A port whose kernel completes the TCP connect but where nobody ever answers."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        yield listener.getsockname()[1]
-
-
-def test_tls_to_a_silent_port_is_a_handshake_timeout(run_preflight, tarpit, pki):
-    outcome = run_preflight("--redis-url", f"rediss://127.0.0.1:{tarpit}/0", *ca_args(pki))
+def test_tls_to_a_silent_port_is_a_handshake_timeout(run_preflight, pki):
+    with faults.tarpit() as port:
+        outcome = run_preflight("--redis-url", f"rediss://127.0.0.1:{port}/0", *ca_args(pki))
     assert outcome.returncode == 1
     handshake = expect(outcome, "test_tls_handshake", "failed", "blocking", "TLS handshake timeout at")
     assert "nor did a plaintext PING" in handshake["message"]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import redis
-from keys_servers import seed_defects_a
-from server_servers import wait_for
+from helpers.clients import wait_until
+from helpers.keys import seed_defects_a
 
 from conftest import clean_env, run_suite
 from redis_preflight.contract.samples import seed
@@ -161,7 +161,7 @@ def test_busy_server_never_passes(run_preflight, redis_factory):
 def test_replica_target_fails_naming_the_primary(run_preflight, redis_factory, plain_redis):
     replica = redis_factory(f"replicaof 127.0.0.1 {plain_redis.port}")
     client = redis.Redis(port=replica.port)
-    wait_for(lambda: client.info("replication")["master_link_status"] == "up", "the replica's link")
+    wait_until(lambda: client.info("replication")["master_link_status"] == "up", "the replica's link")
     outcome = run_preflight("--redis-url", replica.url)
     assert outcome.returncode == 1, outcome.output
     writes = outcome.check("test_writes_reach_primary")
@@ -205,7 +205,7 @@ def test_interrupted_run_says_so_and_leaves_no_stale_pass(slow_census_redis, tmp
     (report_dir / "summary.json").write_text(json.dumps(stale))
     (report_dir / "junit.xml").write_text("<testsuites/>")
     run = _start(report_dir, slow_census_redis.url, "--full-scan", "--max-ops-per-sec", "50")
-    wait_for(lambda: not (report_dir / "summary.json").exists(), "the stale summary to go")
+    wait_until(lambda: not (report_dir / "summary.json").exists(), "the stale summary to go")
     time.sleep(1.5)
     run.send_signal(signum)
     output, _ = run.communicate(timeout=60)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
+from helpers.clients import wait_until
 from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 
 # A short node timeout makes a stopped primary fail (and its replica take over) in about 2 s.
@@ -22,18 +21,6 @@ CLUSTER_DIRECTIVES = (
     "repl-diskless-sync-delay 0",
 )
 SETTLE_TIMEOUT_S = 30.0
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = SETTLE_TIMEOUT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except (OSError, redis.RedisError):
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(f"{what}: not within {timeout} s")
 
 
 def client(server: LocalRedis) -> redis.Redis:
@@ -76,7 +63,7 @@ def start_cluster(directory: Path, primaries: int = 3, replicas: int = 1) -> Loc
     addresses = [f"127.0.0.1:{node.port}" for node in nodes]
     create = [redis_cli, "--cluster", "create", *addresses, "--cluster-replicas", str(replicas)]
     subprocess.run([*create, "--cluster-yes"], check=True, capture_output=True, timeout=60)
-    wait_until(lambda: all(_settled(n, count, primaries) for n in nodes), "cluster settled")
+    wait_until(lambda: all(_settled(n, count, primaries) for n in nodes), "cluster settled", SETTLE_TIMEOUT_S)
     return cluster
 
 
@@ -97,7 +84,11 @@ def start_single_node_cluster(directory: Path, last_slot: int = 16383, *directiv
     with client(node) as c:
         c.execute_command("CLUSTER ADDSLOTSRANGE", 0, last_slot)
         expected = "ok" if last_slot == 16383 else "fail"
-        wait_until(lambda: c.cluster("INFO")["cluster_state"] == expected, f"lone node {expected}")
+        wait_until(
+            lambda: c.cluster("INFO")["cluster_state"] == expected,
+            f"lone node {expected}",
+            timeout=SETTLE_TIMEOUT_S,
+        )
     return LocalCluster([node])
 
 
@@ -113,7 +104,7 @@ def stop_primary_and_wait_failover(cluster: LocalCluster) -> LocalRedis:
             ok = c.cluster("INFO")["cluster_state"] == "ok"
         return ok and "fail" in str(node["flags"]).split(",") and not node["slots"]
 
-    wait_until(failed_over, f"failover of {address}")
+    wait_until(failed_over, f"failover of {address}", timeout=SETTLE_TIMEOUT_S)
     return stopped
 
 
@@ -151,7 +142,9 @@ def start_sentinels(
             replicas,
         )
 
-    wait_until(lambda: all(acquainted(s) for s in sentinels), f"sentinels of {service} acquainted")
+    wait_until(
+        lambda: all(acquainted(s) for s in sentinels), f"sentinels of {service} acquainted", SETTLE_TIMEOUT_S
+    )
     return LocalSentinels(service, sentinels)
 
 
@@ -168,4 +161,4 @@ def lose_quorum(group: LocalSentinels) -> None:
                 return "NOQUORUM" in str(e)
         return False
 
-    wait_until(no_quorum, f"{group.service} lost its quorum")
+    wait_until(no_quorum, f"{group.service} lost its quorum", timeout=SETTLE_TIMEOUT_S)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,12 +34,3 @@ def https_app(directory: Path) -> Iterator[tuple[HTTPServer, Path]]:
         yield server, ca_file
     finally:
         server.stop()
-
-
-@contextmanager
-def silent_port() -> Iterator[int]:
-    """A port whose kernel completes the TCP handshake but where nobody ever answers."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        yield int(sock.getsockname()[1])

@@ -10,9 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
-import trustme
 
-from redis_preflight.ephemeral.local_server import LocalRedis, free_port
+from redis_preflight.ephemeral.local_server import LocalRedis
 
 
 @contextmanager
@@ -60,26 +59,6 @@ def http_server() -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def tls_redis(factory: Callable[..., LocalRedis], directory: Path) -> int:
-    """A redis-server speaking only TLS, with a certificate from a throwaway CA; returns its port."""
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert.private_key_and_cert_chain_pem.write_to_path(directory / "server.pem")
-    ca.cert_pem.write_to_path(directory / "ca.pem")
-    port = free_port()
-    pem = directory / "server.pem"
-    factory(
-        "port 0",
-        f"tls-port {port}",
-        f'tls-cert-file "{pem}"',
-        f'tls-key-file "{pem}"',
-        f'tls-ca-cert-file "{directory / "ca.pem"}"',
-        "tls-auth-clients no",
-        wait_port=port,
-    )
-    return port
 
 
 def loading_redis(directory: Path) -> LocalRedis:

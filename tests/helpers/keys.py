@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import redis
 
@@ -102,10 +101,3 @@ EXPECTED_B = (
     Expected("test_shape[rate_limit]", "blocking", "value: Input should be greater than or equal to 0"),
     Expected("test_unmatched_keys", "advisory", "2 scanned keys match no pattern of the contract (tmp:* 2)"),
 )
-
-
-def report_extras(report_dir: Path) -> str:
-    """The HTML of every piece of evidence in report.html."""
-    from conftest import Outcome
-
-    return "\n".join(f for fragments in Outcome(0, "", report_dir).evidence().values() for f in fragments)

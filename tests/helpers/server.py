@@ -1,15 +1,13 @@
-"""Helpers for the server-area tests: docs/safety.md's ACL line, commandstats, the report's extras."""
+"""The server area's tests: the ACL line of docs/safety.md, and which commands a run sent (commandstats)."""
 
 from __future__ import annotations
 
 import shlex
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import redis
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def documented_acl_line() -> list[str]:
@@ -18,13 +16,6 @@ def documented_acl_line() -> list[str]:
     lines = [line for line in safety.splitlines() if line.startswith("ACL SETUSER preflight ")]
     assert len(lines) == 1, f"docs/safety.md has {len(lines)} 'ACL SETUSER preflight' lines"
     return shlex.split(lines[0])
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def command_calls(client: redis.Redis) -> dict[str, int]:
@@ -41,10 +32,3 @@ def command_flags(client: redis.Redis, names: set[str]) -> dict[str, list[str]]:
     """COMMAND INFO flags and ACL categories of each command (subcommands as "config|get")."""
     reply = client.execute_command("COMMAND", "INFO", *sorted(names))
     return {name: [*info["flags"], *info["acl_categories"]] for name, info in reply.items()}
-
-
-def report_extras(report_dir: Path) -> dict[str, list[str]]:
-    """The HTML evidence each check attached to report.html, by test name."""
-    from conftest import Outcome
-
-    return Outcome(0, "", report_dir).evidence()
