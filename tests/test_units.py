@@ -119,3 +119,26 @@ def test_empty_values_in_env_file_fall_back_to_defaults(no_env, tmp_path):
     settings = load_settings({}, env_file)
     assert settings.profile is None
     assert settings.socket_timeout == 5
+
+
+def test_one_option_table_feeds_every_setting():
+    from redis_preflight.config.options import FLAGS, OPTIONS
+    from redis_preflight.config.settings import PreflightSettings
+
+    assert set(FLAGS) == set(PreflightSettings.model_fields)
+    assert all(option.flag == "--" + option.field.replace("_", "-") for option in OPTIONS)
+
+
+def test_each_setting_names_its_own_source(no_env, tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("PREFLIGHT_SOCKET_TIMEOUT=3\n")
+    no_env.setenv("PREFLIGHT_REDIS_URL", "redis://env:1/0")
+    no_env.setenv("PREFLIGHT_PROFILE", "remote")
+    settings = load_settings({"connect_timeout": 2.0, "profile": None}, env_file)
+    assert [settings.source_of(name) for name in ("connect_timeout", "redis_url", "profile")] == [
+        "the command line (--connect-timeout)",
+        "the environment (PREFLIGHT_REDIS_URL)",
+        "the environment (PREFLIGHT_PROFILE)",
+    ]
+    assert settings.source_of("socket_timeout") == f"the env file ({env_file})"
+    assert settings.source_of("latency_samples") == "the defaults"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from redis_preflight.config.options import OPTIONS
 from redis_preflight.config.redact import MASK, redact_fields
 from redis_preflight.report.files import write_usage_error
 
@@ -110,8 +111,6 @@ def reword(message: str) -> str:
 
 
 def _nearest(name: str) -> str | None:
-    from redis_preflight.plugin import OPTIONS  # late: only on a mistyped option
-
     known = [option.flag for option in OPTIONS] + ["--env-file"]
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     return close[0] if close else None

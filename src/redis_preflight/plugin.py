@@ -5,12 +5,12 @@ from __future__ import annotations
 import atexit
 from collections.abc import Generator
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 
 from redis_preflight import fixtures, stash
 from redis_preflight.config.fleet import index_of
+from redis_preflight.config.options import FLAG, OPTIONS, REPEATABLE
 from redis_preflight.config.redact import Redactor, redact_fields
 from redis_preflight.config.settings import SettingsError
 from redis_preflight.config.target import TargetError
@@ -26,82 +26,6 @@ from redis_preflight.verdict.record import record
 from redis_preflight.verdict.summary import Summary
 
 BACKSTOP_TIMEOUT_S = 60.0
-FLAG = bool  # an option that takes no value
-REPEATABLE = list  # an option that may be given several times; its values are collected
-
-
-class Option(NamedTuple):
-    flag: str
-    field: str  # the PreflightSettings field it feeds
-    kind: type
-    help: str
-
-
-OPTIONS = (
-    Option(
-        "--redis-url",
-        "redis_url",
-        REPEATABLE,
-        "Redis URL (redis://, rediss://, unix://, redis+sentinel://) or 'ephemeral'; repeat for a fleet",
-    ),
-    Option("--profile", "profile", str, "local | remote | production (default: inferred)"),
-    Option("--connect-timeout", "connect_timeout", float, "seconds for a TCP connect (default 5)"),
-    Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
-    Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
-    Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
-    Option(
-        "--accept-incomplete",
-        "accept_incomplete",
-        FLAG,
-        "exit 0 on an INCOMPLETE verdict (a known restricted setup); the report says it was accepted",
-    ),
-    Option(
-        "--read-only-target",
-        "read_only_target",
-        FLAG,
-        "the target is a replica on purpose: the application only reads from it",
-    ),
-    # TLS and authentication
-    Option("--tls-ca-file", "tls_ca_file", str, "CA bundle (PEM) to verify the server (default: system)"),
-    Option("--tls-cert-file", "tls_cert_file", str, "client certificate (PEM) for servers that require one"),
-    Option("--tls-key-file", "tls_key_file", str, "the client certificate's private key (PEM)"),
-    Option("--tls-min-days", "tls_min_days", int, "days of certificate validity left before advising (30)"),
-    Option("--tls-insecure", "tls_insecure", FLAG, "skip certificate verification (troubleshooting only)"),
-    Option("--plaintext-port", "plaintext_port", int, "port probed for plaintext beside TLS (6379; 0: off)"),
-    Option("--targets-file", "targets_file", str, "file of Redis URLs, one per line (# comments)"),
-    Option("--min-replicas", "min_replicas", int, "replicas each primary needs (default 1 in production)"),
-    Option("--latency-samples", "latency_samples", int, "PINGs in the latency burst (default 100)"),
-    Option("--latency-window", "latency_window", float, "seconds the burst may take (default 2)"),
-    Option("--latency-p50-ms", "latency_p50_ms", float, "p50 budget in ms (default: the profile's)"),
-    Option("--latency-p99-ms", "latency_p99_ms", float, "p99 budget in ms (default: the profile's)"),
-    Option(
-        "--slowlog-threshold-ms", "slowlog_threshold_ms", float, "slow-command threshold in ms (default 10)"
-    ),
-    # the application's health endpoint
-    Option("--health-url", "health_url", str, "the application's health endpoint (http:// or https://)"),
-    Option("--health-ca-file", "health_ca_file", str, "CA bundle (PEM) for the health endpoint's TLS"),
-    Option("--expect-version", "expect_version", str, "the version the health endpoint must report"),
-    Option("--require-service", "require_service", REPEATABLE, "a service that must be true besides redis"),
-    # which areas run (connection, auth, tls, latency, keys, server, health, cluster, sentinel)
-    Option("--only", "only", REPEATABLE, "run only these areas (repeatable or comma-separated)"),
-    Option("--skip", "skip", REPEATABLE, "skip these areas (repeatable or comma-separated)"),
-    Option("--health-budget-ms", "health_budget_ms", float, "health answer budget (default per profile)"),
-    # Server area
-    Option("--max-save-age", "max_save_age", float, "hours since the last successful save (default 24)"),
-    # keys area: the key census and its contract
-    Option("--key-sample", "key_sample", int, "keys examined per pattern (default 1000)"),
-    Option("--scan-budget", "scan_budget", float, "seconds the key census may scan (default 10)"),
-    Option("--full-scan", "full_scan", FLAG, "examine every key: no sample, no time budget"),
-    Option("--max-ops-per-sec", "max_ops_per_sec", int, "throttle the key census (default: none)"),
-    Option("--max-value-bytes", "max_value_bytes", int, "never fetch a larger value (default 1 MiB)"),
-    Option(
-        "--contract",
-        "contract",
-        str,
-        "key contract: contract.toml, pyproject.toml, module[:NAME] or file.py[:NAME] exposing CONTRACT",
-    ),
-    Option("--key-policies", "key_policies", str, 'JSON: {"rate_limit": {"max_ttl": 7200}, ...}'),
-)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

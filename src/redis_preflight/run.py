@@ -19,7 +19,6 @@ from redis_preflight.config.settings import (
     PreflightSettings,
     SettingsError,
     load_settings,
-    source_of,
 )
 from redis_preflight.config.target import Target, parse_target
 from redis_preflight.contract import Contract, load_contract
@@ -187,9 +186,9 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
     """
     settings = load_settings(cli, env_file)
     base = base or Path.cwd()
-    _make_report_dir(base / settings.report_dir, source_of("report_dir", cli, env_file))
+    _make_report_dir(base / settings.report_dir, settings.source_of("report_dir"))
     health = health_endpoint(settings)
-    given = given_urls(settings, cli, env_file, base)
+    given = given_urls(settings, base)
     if not given:
         raise SettingsError(NO_TARGET)
     if given[0].url == EPHEMERAL and len(given) == 1:

@@ -6,11 +6,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from redis_preflight.config.settings import EPHEMERAL, PreflightSettings, SettingsError, source_of
+from redis_preflight.config.settings import EPHEMERAL, PreflightSettings, SettingsError
 from redis_preflight.config.target import Target, TargetError, parse_target
 
 # A fleet's targets file is a few hundred lines; a larger file is the wrong file, not read whole.
@@ -26,18 +25,16 @@ class GivenUrl:
     where: str
 
 
-def given_urls(
-    settings: PreflightSettings, cli: dict[str, Any], env_file: Path | None, base: Path
-) -> list[GivenUrl]:
+def given_urls(settings: PreflightSettings, base: Path) -> list[GivenUrl]:
     """--redis-url / REDIS_URL (one or several) then the targets file; a URL given twice counts once."""
     urls = settings.redis_urls
-    source = source_of("redis_url", cli, env_file)
+    source = settings.source_of("redis_url")
     given = [
         GivenUrl(url, "REDIS_URL" if len(urls) == 1 else f"REDIS_URL (URL {n} of {len(urls)} from {source})")
         for n, url in enumerate(urls, 1)
     ]
     if settings.targets_file is not None:
-        given += read_targets_file(base / settings.targets_file, source_of("targets_file", cli, env_file))
+        given += read_targets_file(base / settings.targets_file, settings.source_of("targets_file"))
     unique = {item.url: item for item in reversed(given)}
     return [item for item in given if unique[item.url] is item]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -11,13 +10,21 @@ from pydantic import (
     AliasChoices,
     Field,
     FilePath,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    SettingsConfigDict,
+)
 
+from redis_preflight.config.options import FLAGS
 from redis_preflight.config.profiles import Profile
 from redis_preflight.contract import KeyPolicy
 
@@ -45,6 +52,13 @@ class PreflightSettings(BaseSettings):
         env_ignore_empty=True,
         frozen=True,
     )
+
+    # Where each value came from ("the environment (PREFLIGHT_X)"), set by load_settings.
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def source_of(self, field: str) -> str:
+        """Where a setting's value came from, in the words a usage error uses."""
+        return self._sources.get(field, "the defaults")
 
     redis_url: SecretStr | None = _env("REDIS_URL")
     profile: Profile | None = None
@@ -165,64 +179,26 @@ class PreflightSettings(BaseSettings):
     # --- end of the keys area ---
 
 
-# Command-line option name for each field, to say where a bad value came from.
-CLI_NAMES = {
-    "redis_url": "--redis-url",
-    "profile": "--profile",
-    "connect_timeout": "--connect-timeout",
-    "socket_timeout": "--socket-timeout",
-    "strict": "--strict",
-    "allow_write": "--allow-write",
-    "accept_incomplete": "--accept-incomplete",
-    "read_only_target": "--read-only-target",
-    "report_dir": "--report-dir",
-    "tls_ca_file": "--tls-ca-file",
-    "tls_cert_file": "--tls-cert-file",
-    "tls_key_file": "--tls-key-file",
-    "tls_min_days": "--tls-min-days",
-    "tls_insecure": "--tls-insecure",
-    "plaintext_port": "--plaintext-port",
-    "targets_file": "--targets-file",
-    "min_replicas": "--min-replicas",
-    "latency_samples": "--latency-samples",
-    "latency_window": "--latency-window",
-    "latency_p50_ms": "--latency-p50-ms",
-    "latency_p99_ms": "--latency-p99-ms",
-    "slowlog_threshold_ms": "--slowlog-threshold-ms",
-    "health_url": "--health-url",
-    "health_ca_file": "--health-ca-file",
-    "expect_version": "--expect-version",
-    "require_service": "--require-service",
-    "health_budget_ms": "--health-budget-ms",
-    "max_save_age": "--max-save-age",
-    "only": "--only",
-    "skip": "--skip",
-    # keys area
-    "key_sample": "--key-sample",
-    "scan_budget": "--scan-budget",
-    "full_scan": "--full-scan",
-    "max_ops_per_sec": "--max-ops-per-sec",
-    "max_value_bytes": "--max-value-bytes",
-    "contract": "--contract",
-    "key_policies": "--key-policies",
-}
 # Never shown, not even in a usage error: URLs carry passwords, and the key path leads to the key.
 SECRET_FIELDS = ("tls_key_file",)
 SHOWN_CHARS = 60  # of a bad value, in a usage error
 
 
 def load_settings(cli: dict[str, Any], env_file: Path | None) -> PreflightSettings:
-    """Build the settings once; a bad value raises SettingsError naming its source."""
+    """Build the settings once, each remembering its source; a bad value raises SettingsError naming it."""
     given = {name: value for name, value in cli.items() if value is not None}
+    sources = _sources(given, env_file)
     try:
-        return PreflightSettings(_env_file=env_file, **given)  # type: ignore[call-arg]
+        settings = PreflightSettings(_env_file=env_file, **given)  # type: ignore[call-arg]
     except ValidationError as e:
         error = e.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else "?"
         name = field.lower().removeprefix("preflight_")
         shown = "***" if "url" in name or name in SECRET_FIELDS else _shown(error.get("input"))
-        where = _source(field, given, env_file)
+        where = sources.get(name, "the defaults")
         raise SettingsError(f"invalid {field} {shown} from {where}: {error['msg']}") from None
+    settings._sources = sources
+    return settings
 
 
 def _shown(value: Any) -> str:
@@ -230,16 +206,24 @@ def _shown(value: Any) -> str:
     return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text):,} characters)"
 
 
-def source_of(field: str, cli: dict[str, Any], env_file: Path | None) -> str:
-    """Where a setting's value came from, in the words a usage error uses."""
-    return _source(field, {name: value for name, value in cli.items() if value is not None}, env_file)
+def _sources(given: dict[str, Any], env_file: Path | None) -> dict[str, str]:
+    """Where each field given anywhere comes from, in the priority order, in a usage error's words.
 
-
-def _source(field: str, given: dict[str, Any], env_file: Path | None) -> str:
-    name = field.removeprefix("PREFLIGHT_").lower()
-    if name in given:
-        return f"the command line ({CLI_NAMES.get(name, name)})"
-    for env_name in (name.upper(), f"PREFLIGHT_{name.upper()}"):
-        if env_name in os.environ:
-            return f"the environment ({env_name})"
-    return f"the env file ({env_file})" if env_file else "the defaults"
+    Asks pydantic-settings' own environment and env-file sources, so the variable named is the
+    one it reads (REDIS_URL or PREFLIGHT_REDIS_URL).
+    """
+    environment = EnvSettingsSource(PreflightSettings)
+    dotenv = DotEnvSettingsSource(PreflightSettings, env_file=env_file)
+    prefix = PreflightSettings.model_config.get("env_prefix", "")
+    sources: dict[str, str] = {}
+    for name, field in PreflightSettings.model_fields.items():
+        if name in given:
+            sources[name] = f"the command line ({FLAGS.get(name, name)})"
+            continue
+        value, key, _ = environment.get_field_value(field, name)
+        if value is not None:
+            variable = key if field.validation_alias else f"{prefix}{name}"
+            sources[name] = f"the environment ({variable.upper()})"
+        elif env_file is not None and dotenv.get_field_value(field, name)[0] is not None:
+            sources[name] = f"the env file ({env_file})"
+    return sources
