@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from health_servers import SEED_PATH
+from helpers.health import SEED_PATH
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
