@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack
@@ -206,50 +205,6 @@ def _stage_of(diagnosis: Diagnosis, target: Target, stage: str) -> str:
     if diagnosis.fault in (Fault.DB_RANGE, Fault.CLUSTER_DB):
         return "select"
     return "tls" if target.tls and diagnosis.fault in TLS_FAULTS else "command"
-
-
-# What INFO says on managed services that reveal themselves (os or version lines).
-PROVIDER_HINTS = (
-    ("Amazon ElastiCache", "AWS ElastiCache"),
-    ("Amazon MemoryDB", "AWS MemoryDB"),
-    ("Redis Enterprise", "Redis Cloud / Redis Enterprise"),
-    ("Azure", "Azure Cache for Redis"),
-    ("Upstash", "Upstash"),
-)
-
-
-@dataclass(frozen=True)
-class ServerIdentity:
-    version: str
-    mode: str
-    role: str
-    os: str
-    provider: str | None
-
-    def __str__(self) -> str:
-        managed = f", {self.provider}" if self.provider else ""
-        return f"redis {self.version}, {self.mode}, {self.role}{managed} ({self.os})"
-
-
-def identify(client: redis.Redis) -> ServerIdentity:
-    """Version, mode, role, os, and a managed provider where INFO reveals one."""
-    return identity_of(client.info())
-
-
-def identity_of(info: Mapping[str, Any]) -> ServerIdentity:
-    """The identity in an INFO reply already taken (the server area's one snapshot per run)."""
-    text = " ".join(str(info.get(k, "")) for k in ("os", "redis_version", "server_name"))
-    provider = next((name for hint, name in PROVIDER_HINTS if hint in text), None)
-    if provider is None and "rlec_version" in info:
-        provider = "Redis Cloud / Redis Enterprise"
-    role = str(info.get("role", "unknown"))
-    return ServerIdentity(
-        version=str(info.get("redis_version", "unknown")),
-        mode=str(info.get("redis_mode", "standalone")),
-        role="primary" if role == "master" else role,
-        os=str(info.get("os", "unknown")),
-        provider=provider,
-    )
 
 
 @dataclass(frozen=True)
