@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 import tomllib
-from keys_servers import report_extras
-from mixed_keyspace import DEFECTS, plant_defects, seed_mixed
+from helpers.mixed_keyspace import DEFECTS, plant_defects, seed_mixed
 
 from conftest import clean_env, run_suite
 from redis_preflight.contract.file import from_table, load_file
@@ -153,7 +152,7 @@ def test_infer_says_what_is_wrong_with_its_options():
 
 def test_report_draws_memory_per_pattern(mixed):
     _, before, _ = mixed
-    extras = report_extras(before.report_dir)
+    extras = "\n".join(sum(before.evidence().values(), []))
     assert "Estimated memory per pattern (bar: estimate; grey band: 95% interval)" in extras
     assert extras.count("<tr><td>session:*</td><td><div") == 1  # one bar per pattern
     assert "per key (95% CI " in extras

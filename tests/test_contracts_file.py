@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from keys_servers import seed_defects_a, seed_defects_b
+from helpers.keys import seed_defects_a, seed_defects_b
 
 from redis_preflight.contract import ContractError, load_contract
 from redis_preflight.contract.file import duration, load_file
