@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
 import redis
-import tomllib
 from helpers.mixed_keyspace import DEFECTS, plant_defects, seed_mixed
 
 from conftest import clean_env, run_suite

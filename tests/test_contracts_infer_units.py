@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from redis_preflight.contract.file import from_table
 from redis_preflight.contract.samples import jwt

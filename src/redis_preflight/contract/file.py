@@ -8,17 +8,12 @@ from __future__ import annotations
 import importlib
 import json
 import re
-import sys
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Json, Strict, ValidationError, create_model
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from redis_preflight.contract.model import Contract, ContractError, Herd, KeyPattern, TtlPolicy
 from redis_preflight.contract.schema import _FORMATS, schema_type
