@@ -64,7 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(message) from None
     config.stash[stash.RUN] = runs[0]
     config.stash[stash.FLEET] = runs
-    redactor = Redactor(secret for each in runs for secret in each.secrets)
+    redactor = Redactor(live=lambda: [secret for each in runs for secret in each.secrets])
     config.stash[stash.REDACTOR] = redactor
     if config.getoption("timeout", None) is None and not config.getini("timeout"):
         config.option.timeout = BACKSTOP_TIMEOUT_S

@@ -15,7 +15,7 @@ from redis.exceptions import RedisClusterException
 from redis_preflight.compat.redis_py import slot_routes
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
-from redis_preflight.errors import Diagnosis, classify, unreachable_node
+from redis_preflight.errors import Diagnosis, Fault, classify, unreachable_node
 from redis_preflight.probes.client import open_client, open_cluster_client
 from redis_preflight.probes.connection import Reachability, reach
 
@@ -66,6 +66,8 @@ class ClusterTopology:
     slots_fail: int = 0
     nodes: tuple[ClusterNode, ...] = ()
     failure: Diagnosis | None = None
+    # CLUSTER refused, and INFO cluster_enabled:0 said this is no cluster node all the same.
+    blocked: Diagnosis | None = None
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -106,7 +108,11 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
     except redis.ResponseError as e:
         if "CLUSTER SUPPORT DISABLED" in str(e).upper():
             return ClusterTopology(enabled=False, seen_from=target.address)
-        return ClusterTopology(enabled=False, seen_from=target.address, failure=classify(e, target))
+        failure = classify(e, target)
+        if failure.fault in (Fault.NOPERM, Fault.UNKNOWN_COMMAND) and _cluster_enabled(client) is False:
+            # CLUSTER blocked (Memorystore, Aiven) or forbidden: INFO still says it is no cluster.
+            return ClusterTopology(enabled=False, seen_from=target.address, blocked=failure)
+        return ClusterTopology(enabled=False, seen_from=target.address, failure=failure)
     except (OSError, redis.RedisError) as e:
         return ClusterTopology(enabled=False, seen_from=target.address, failure=classify(e, target))
     return ClusterTopology(
@@ -119,6 +125,15 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
         slots_fail=int(info.get("cluster_slots_fail", 0)),
         nodes=tuple(sorted((_node(a, fields, target) for a, fields in nodes.items()), key=_by_address)),
     )
+
+
+def _cluster_enabled(client: redis.Redis) -> bool | None:
+    """INFO cluster's cluster_enabled; None when INFO cannot be read either."""
+    try:
+        info = client.info("cluster")
+    except redis.RedisError:
+        return None
+    return bool(info.get("cluster_enabled")) if "cluster_enabled" in info else None
 
 
 def _node(address: str, fields: dict[str, Any], target: Target) -> ClusterNode:
