@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from keys_servers import seed_defects_a
-from provider_servers import DEFECTIVE_DB, HEALTHY_DB, PASSWORD, SHAPES, ShapedServer, direct, start_shaped
-from tls_servers import Pki, make_pki
+from helpers.keys import seed_defects_a
+from helpers.providers import DEFECTIVE_DB, HEALTHY_DB, PASSWORD, SHAPES, ShapedServer, direct, start_shaped
+from helpers.tls import Pki, make_pki
 
 from redis_preflight.contract.samples import seed
 

@@ -11,9 +11,9 @@ import google.auth.jwt
 import pytest
 import redis
 from google.oauth2 import service_account
-from provider_proxy import ProviderProxy
-from tls_servers import Pki, make_pki
-from token_servers import (
+from helpers.provider_proxy import ProviderProxy
+from helpers.tls import Pki, make_pki
+from helpers.tokens import (
     AWS_CACHE,
     AWS_REGION,
     EntraCredential,

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
-from provider_proxy import ProviderProxy
-from tls_servers import Pki
 
+from helpers.provider_proxy import ProviderProxy
+from helpers.tls import Pki
 from redis_preflight.ephemeral.local_server import LocalRedis
 from redis_preflight.providers import Provider
 from redis_preflight.providers.catalog import AIVEN, AZURE, ELASTICACHE, MEMORYSTORE, REDIS_CLOUD
