@@ -130,3 +130,9 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
 
 def _at(fault: Fault, where: str, next_step: str) -> Diagnosis:
     return Diagnosis(fault, f"{fault.value} at {where}: {next_step}")
+
+
+def health_body_too_large(where: str, limit: int) -> Diagnosis:
+    """The health answer went on past the reply cap: no health document is that big."""
+    shown = f"{limit / (1 << 20):g} MiB" if limit >= 1 << 20 else f"{limit:,} bytes"
+    return Diagnosis(Fault.REPLY_TOO_LARGE, f"GET reply from {where} exceeded {shown} (--max-reply-bytes)")
