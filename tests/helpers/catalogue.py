@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-import topologies
 
-from helpers import hostile
+from helpers import hostile, topologies
 from helpers.hostile import Rewrite
 from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 
