@@ -1,5 +1,5 @@
 """The bounds below the parser: the RESP guard's caps, the whole-reply deadline, the run's deadline,
-and the one use of redis-py's internals (probes/compat.py), pinned against a real server."""
+and the one use of redis-py's internals (compat/redis_py.py), pinned against a real server."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 import redis
 from helpers import hostile
 
+from redis_preflight.compat.redis_py import WrappedConnection, WrappedSSLConnection, WrappedUnixConnection
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import parse_target
 from redis_preflight.errors import ReplyDeadline, ReplyTooLarge, RunDeadlinePassed, classify
 from redis_preflight.probes.bounds import RUN_CLOCK, GuardedSocket, ReplyLimits, RespGuard, deadline
 from redis_preflight.probes.client import open_client
-from redis_preflight.probes.compat import GuardedConnection, GuardedSSLConnection, GuardedUnixConnection
 
 KIB = ReplyLimits(max_reply_bytes=1024, reply_timeout_s=1.0)
 
@@ -128,20 +128,20 @@ def test_the_run_deadline_stops_every_read(trickling_pair):
     assert diagnosis.message.startswith("the run's deadline of 0.2 s passed (--run-deadline)")
 
 
-# --- probes/compat.py: redis-py's internals, pinned ---
+# --- compat/redis_py.py: redis-py's internals, pinned ---
 
 
 def test_every_connection_class_redis_py_picks_is_guarded(tmp_path):
     settings = PreflightSettings(tls_insecure=True)
     picked = {
-        "redis://127.0.0.1:6379/0": GuardedConnection,
-        "rediss://127.0.0.1:6379/0": GuardedSSLConnection,
-        f"unix://{tmp_path}/redis.sock": GuardedUnixConnection,
+        "redis://127.0.0.1:6379/0": WrappedConnection,
+        "rediss://127.0.0.1:6379/0": WrappedSSLConnection,
+        f"unix://{tmp_path}/redis.sock": WrappedUnixConnection,
     }
     for url, guarded in picked.items():
         client = open_client(parse_target(url), settings)
         assert client.connection_pool.connection_class is guarded, url
-        assert client.connection_pool.connection_kwargs["reply_limits"].max_reply_bytes == 16 << 20
+        assert callable(client.connection_pool.connection_kwargs["wrap_socket"])
 
 
 def test_a_real_reply_over_the_cap_is_refused_and_the_client_goes_on(plain_redis):
