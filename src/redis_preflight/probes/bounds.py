@@ -215,7 +215,9 @@ class GuardedSocket:
     whole reply; the socket's own timeout is shortened to what is left of it.
     """
 
-    def __init__(self, sock: Any, limits: ReplyLimits, peer: str, renamed: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, sock: Any, limits: ReplyLimits, peer: str, renamed: dict[str, str] | None = None
+    ) -> None:
         self._sock = sock
         self._renamed = renamed or {}  # wire name -> the command's own name (a new name is a secret)
         self._timeout = limits.reply_timeout_s

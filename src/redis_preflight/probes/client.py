@@ -13,10 +13,10 @@ from redis.cluster import RedisCluster
 from redis.connection import HiredisRespSerializer
 from redis.retry import Retry
 
+from redis_preflight.compat.redis_py import wrap_sockets
 from redis_preflight.config.renamed import CommandNames
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
-from redis_preflight.compat.redis_py import wrap_sockets
 from redis_preflight.probes.bounds import GuardedSocket, ReplyLimits
 
 
