@@ -58,6 +58,6 @@ def test_run_deadline_leaves_the_rest_unverified_and_the_reports_complete(upstre
     cut = [c for c in checks if "the run's deadline of 2 s passed (--run-deadline)" in c["message"]]
     assert len(cut) >= 10, [c["message"] for c in checks]
     assert {c["outcome"] for c in cut} == {"unverified"}
-    assert run.check("test_ping")["outcome"] == "passed"
+    assert run.summary["duration_s"] >= 2  # cut by the deadline (INFO is asked at collection too)
     for report in ("report.html", "junit.xml", "summary.json"):
         assert (run.report_dir / report).stat().st_size > 0, report
