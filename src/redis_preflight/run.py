@@ -28,6 +28,7 @@ from redis_preflight.probes.capabilities import Capabilities, learn
 from redis_preflight.probes.client import open_client, tls_context
 from redis_preflight.probes.cluster import ClusterTopology, discover
 from redis_preflight.probes.connection import Reachability, reach
+from redis_preflight.probes.health import HealthExchange, fetch_health
 from redis_preflight.probes.keys.census import Bounds
 from redis_preflight.probes.sentinel import PrimaryLookup, locate_primary
 from redis_preflight.providers import Hosting
@@ -164,6 +165,36 @@ class PreflightRun:
         return reach(self.target, self.client, self.settings)
 
     @cached_property
+    def health_exchange(self) -> HealthExchange | None:
+        """One GET of the application's health endpoint per run (None without HEALTH_URL)."""
+        return None if self.health is None else self.fetch_health()
+
+    def fetch_health(self) -> HealthExchange:
+        if self.health is None:
+            raise ValueError("fetch_health needs a health URL")
+        return fetch_health(
+            self.health,
+            ca_file=self.settings.health_ca_file,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.socket_timeout,
+            max_body_bytes=self.settings.max_reply_bytes,
+        )
+
+    def settle(self, reachability: Reachability | None = None, health: HealthExchange | None = None) -> None:
+        """Observations --wait already made when its time ran out: the checks report them, not wait again."""
+        if reachability is not None:
+            self.__dict__["reachability"] = reachability
+        if health is not None:
+            self.__dict__["health_exchange"] = health
+
+    def use_lookup(self, lookup: PrimaryLookup) -> None:
+        """A new answer from the sentinels (--wait asks again while they name no primary)."""
+        self.sentinel = lookup
+        if lookup.primary is not None:
+            host, port = lookup.primary
+            self.target = replace(self.target, host=host, port=port)
+
+    @cached_property
     def cluster(self) -> ClusterTopology:
         """The cluster as the target node sees it; asked once, at collection (per-node test ids)."""
         if not self.reachability.ok:
@@ -277,13 +308,10 @@ def _make_report_dir(directory: Path, source: str) -> None:
 
 
 def _run_for(settings: PreflightSettings, target: Target, health: HealthEndpoint | None) -> PreflightRun:
-    if target.sentinels is None:
-        return PreflightRun(settings, target, health=health)
-    lookup = locate_primary(target, settings)
-    if lookup.primary is None:
-        return PreflightRun(settings, target, health=health, sentinel=lookup)
-    host, port = lookup.primary
-    return PreflightRun(settings, replace(target, host=host, port=port), health=health, sentinel=lookup)
+    run = PreflightRun(settings, target, health=health)
+    if target.sentinels is not None:
+        run.use_lookup(locate_primary(target, settings))
+    return run
 
 
 def _load_tls_files(settings: PreflightSettings) -> None:

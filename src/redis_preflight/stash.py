@@ -6,6 +6,7 @@ import pytest
 
 from redis_preflight.config.fleet import index_of
 from redis_preflight.config.redact import Redactor
+from redis_preflight.readiness import Waited
 from redis_preflight.run import PreflightRun
 from redis_preflight.verdict.summary import Summary
 
@@ -13,6 +14,7 @@ RUN = pytest.StashKey[PreflightRun]()  # the first target's run: the only one un
 FLEET = pytest.StashKey[tuple[PreflightRun, ...]]()
 SUMMARY = pytest.StashKey[Summary]()
 REDACTOR = pytest.StashKey[Redactor]()
+WAITED = pytest.StashKey[list[Waited]]()  # what --wait saw of each target
 
 
 def run(config: pytest.Config) -> PreflightRun:

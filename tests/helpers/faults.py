@@ -61,15 +61,15 @@ def http_server() -> Iterator[int]:
         server.server_close()
 
 
-def loading_redis(directory: Path) -> LocalRedis:
-    """A redis-server still loading its dataset: a 30 000-key RDB read at 1 ms per key.
+def loading_redis(directory: Path, keys: int = 30000) -> LocalRedis:
+    """A redis-server still loading its dataset: an RDB of `keys` keys read at 1 ms per key.
 
     key-load-delay (Redis 7) slows the load; loading-process-events-interval-bytes makes the
     server answer clients (with -LOADING) every KB instead of every 2 MB.
     """
     seeder = LocalRedis(directory, ["enable-debug-command yes"]).start()
     client = redis.Redis(port=seeder.port)
-    client.execute_command("DEBUG", "POPULATE", 30000)
+    client.execute_command("DEBUG", "POPULATE", keys)
     client.save()
     client.close()
     seeder.stop()
