@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from redis_preflight import stash
-from redis_preflight.config.fleet import labels
 from redis_preflight.config.redact import Redactor
 from redis_preflight.report.files import ReportFiles, write_atomically, write_json
 from redis_preflight.report.github import append_step_summary, step_summary_path
@@ -44,12 +43,12 @@ def header_lines(run: PreflightRun) -> list[str]:
 
 def fleet_header_lines(runs: Sequence[PreflightRun]) -> list[str]:
     """One target's header, or a fleet's: each target with its label (the test ids' suffix)."""
-    if len(runs) == 1:
+    if len(runs) == 1 and not runs[0].label:
         return header_lines(runs[0])
     lines = [f"redis-preflight fleet of {len(runs)} targets; read-only: {not runs[0].settings.allow_write}"]
-    for label, run in zip(labels([run.target for run in runs]), runs, strict=True):
-        lines += [f"[{label}] " + header_lines(run)[0].removeprefix("redis-preflight target: ")]
-        lines += [f"[{label}] " + line for line in header_lines(run)[1:]]
+    for run in runs:
+        lines += [f"[{run.label}] " + header_lines(run)[0].removeprefix("redis-preflight target: ")]
+        lines += [f"[{run.label}] " + line for line in header_lines(run)[1:]]
     return lines
 
 
