@@ -130,8 +130,7 @@ def start_sentinels(
         f"sentinel down-after-milliseconds {service} 1000",
     ]
     sentinels = [
-        LocalRedis(directory / f"sentinel{i}", directives, binary="redis-sentinel").start()
-        for i in range(count)
+        LocalRedis(directory / f"sentinel{i}", directives, sentinel=True).start() for i in range(count)
     ]
 
     def acquainted(sentinel: LocalRedis) -> bool:
