@@ -117,7 +117,7 @@ def test_a_usage_error_still_reaches_both(run_preflight, tmp_path):
 
 def test_without_github_or_prometheus_nothing_else_is_written(run_preflight, plain_redis, tmp_path):
     outcome = run_preflight("--redis-url", plain_redis.url)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [outcome.report_dir.name]
     assert sorted(p.name for p in outcome.report_dir.iterdir()) == [
         "junit.xml",
         "report.html",

