@@ -37,6 +37,8 @@ def server_line() -> tuple[int, int]:
 
 
 REDIS_6 = server_line() < (7, 0)
+# DEBUG is enabled by default before 7.0, which added the directive (unknown to Redis 6).
+DEBUG_ENABLED = () if REDIS_6 else ("enable-debug-command yes",)
 
 
 @pytest.fixture(scope="session")

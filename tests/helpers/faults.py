@@ -11,6 +11,7 @@ from pathlib import Path
 
 import redis
 
+from conftest import DEBUG_ENABLED
 from redis_preflight.ephemeral.local_server import LocalRedis
 
 
@@ -67,7 +68,7 @@ def loading_redis(directory: Path, keys: int = 30000) -> LocalRedis:
     key-load-delay (Redis 7) slows the load; loading-process-events-interval-bytes makes the
     server answer clients (with -LOADING) every KB instead of every 2 MB.
     """
-    seeder = LocalRedis(directory, ["enable-debug-command yes"]).start()
+    seeder = LocalRedis(directory, [*DEBUG_ENABLED]).start()
     client = redis.Redis(port=seeder.port)
     client.execute_command("DEBUG", "POPULATE", keys)
     client.save()
