@@ -97,7 +97,8 @@ def test_one_slowlog_parser_reads_redis_and_redis_enterprise_shapes(entry):
 
 def test_a_fleets_bursts_interleave_each_target_paced_and_timed_alone(redis_factory):
     """Three targets' bursts on one thread: every PING answered, each target's PINGs PAUSE_S apart;
-    a target that went away gets its error, the others their samples."""
+    a target that went away gets its error, the others their samples. (How much time interleaving
+    saves is benchmarks/fleet_overhead.py's figure, not a timed test.)"""
     servers = [redis_factory() for _ in range(3)]
     clients = [redis.Redis(port=server.port, socket_timeout=2) for server in servers]
     gone = redis.Redis(port=free_port(), socket_connect_timeout=1)
@@ -110,5 +111,3 @@ def test_a_fleets_bursts_interleave_each_target_paced_and_timed_alone(redis_fact
     assert isinstance(bursts[3], redis.ConnectionError)
     for client in [*clients, gone]:
         client.close()
-    # The three took about as long as one burst: far less than three bursts in a row.
-    assert max(b.elapsed_s for b in bursts[:3]) < 3 * 100 * PAUSE_S

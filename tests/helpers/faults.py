@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 
-from conftest import DEBUG_ENABLED
+from conftest import DEBUG_ENABLED, REDIS_6
 from redis_preflight.ephemeral.local_server import LocalRedis
 
 
@@ -65,17 +65,18 @@ def http_server() -> Iterator[int]:
 def loading_redis(directory: Path, keys: int = 30000) -> LocalRedis:
     """A redis-server still loading its dataset: an RDB of `keys` keys read at 1 ms per key.
 
-    key-load-delay (Redis 7) slows the load; loading-process-events-interval-bytes makes the
-    server answer clients (with -LOADING) every KB instead of every 2 MB.
+    key-load-delay slows the load; loading-process-events-interval-bytes (7.0+) makes the server
+    answer clients (with -LOADING) every KB instead of every 2 MB. Redis 6 answers every 2 MB
+    only: its values are 8 KB, so that it answers every 256 keys (about 0.25 s).
     """
     seeder = LocalRedis(directory, [*DEBUG_ENABLED]).start()
     client = redis.Redis(port=seeder.port)
-    client.execute_command("DEBUG", "POPULATE", keys)
+    client.execute_command("DEBUG", "POPULATE", keys, "key", 8192 if REDIS_6 else 10)
     client.save()
     client.close()
     seeder.stop()
-    slow_load = ["key-load-delay 1000", "loading-process-events-interval-bytes 1024"]
-    return LocalRedis(directory, slow_load).start()
+    answering = [] if REDIS_6 else ["loading-process-events-interval-bytes 1024"]
+    return LocalRedis(directory, ["key-load-delay 1000", *answering]).start()
 
 
 @contextmanager
