@@ -7,7 +7,7 @@ import redis
 
 from redis_preflight.ephemeral.local_server import LocalRedis
 from redis_preflight.probes import acl_rules
-from redis_preflight.probes.auth import APP_COMMANDS, DANGEROUS, KEY_PREFIXES
+from redis_preflight.probes.auth import APP_COMMANDS, DANGEROUS
 
 # Users as applications and operators write them: categories, commands, subcommands, key patterns.
 USERS = {
@@ -20,11 +20,13 @@ USERS = {
     "nothing": "nocommands resetkeys",
     "late-revoke": "allcommands -@write +set -set +incr ~*",
 }
+# The default contract's key prefixes.
+PREFIXES = ("user_session:", "ws_connections:", "goal_state:", "blacklist:", "rate_limit:")
 COMMANDS = [
     *DANGEROUS.values(),
     *(
-        tuple(arg.format(key=f"{prefix}:x", prefix=prefix) for arg in args)
-        for prefix in KEY_PREFIXES
+        tuple(arg.format(key=f"{prefix}x", glob=f"{prefix}*") for arg in args)
+        for prefix in PREFIXES
         for args in APP_COMMANDS.values()
     ),
 ]
