@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         return contract(args[1:])
     if _asks_for_cache(args):
         return _usage_error(NO_CACHE, args)
+    if args[:1] == ["merge"]:
+        from redis_preflight.merge import main as merge
+
+        return merge(args[1:])
     checks = checks_dir()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # inherited by pytest-xdist's workers
     plugins = [arg for name in PLUGINS if find_spec(name.split(".")[0]) for arg in ("-p", name)]
