@@ -1,0 +1,170 @@
+"""`redis-preflight backup`: a read-only, streaming export of every key (or those matching patterns).
+
+Per SCAN page, two pipelined writes: TYPE, the expiry and DUMP of each key (with the next SCAN),
+then each key's readable value by the command its type needs. Only read commands are sent;
+memory holds one page (and the largest value in it), whatever the keyspace's size.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from redis.exceptions import ResponseError
+
+from redis_preflight.backup.format import Writer
+from redis_preflight.backup.values import READABLE, READS
+from redis_preflight.probes.keys.resp import RespPipe, command, open_pipe
+
+SCAN_COUNT = 1000
+Progress = Callable[[int, int, float], None]
+
+
+@dataclass(frozen=True)
+class Exported:
+    keys: int
+    vanished: int  # deleted or expired between SCAN and DUMP
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class Source:
+    """One primary to export, and whether it has PEXPIRETIME (Redis 7) or only PTTL."""
+
+    client: redis.Redis
+    exact_expiry: bool
+
+
+class Throttle:
+    """Sleeps so that no more than `per_second` commands are sent on average."""
+
+    def __init__(self, per_second: int | None) -> None:
+        self.per_second = per_second
+        self.ops = 0
+        self.started = time.monotonic()
+
+    def spend(self, ops: int) -> None:
+        self.ops += ops
+        if self.per_second:
+            ahead = self.ops / self.per_second - (time.monotonic() - self.started)
+            if ahead > 0:
+                time.sleep(ahead)
+
+
+def glob_regex(pattern: str) -> re.Pattern[bytes]:
+    """Redis' glob (stringmatchlen): * ? [abc] [^a-z] and backslash escapes."""
+    out, n, raw = [], 0, pattern.encode()
+    while n < len(raw):
+        char = raw[n : n + 1]
+        if char == b"\\" and n + 1 < len(raw):
+            n += 1
+            out.append(re.escape(raw[n : n + 1]))
+        elif char in (b"*", b"?"):
+            out.append(b".*" if char == b"*" else b".")
+        elif char == b"[" and b"]" in raw[n + 1 :]:
+            end = raw.index(b"]", n + 2 if raw[n + 1 : n + 2] in (b"^", b"]") else n + 1)
+            body = raw[n + 1 : end]
+            negate = body.startswith(b"^")
+            members = re.escape(body[negate:]).replace(b"\\-", b"-")
+            out.append(b"[" + (b"^" if negate else b"") + members + b"]")
+            n = end
+        else:
+            out.append(re.escape(char))
+        n += 1
+    return re.compile(b"".join(out) + b"\\Z", re.DOTALL)
+
+
+def export(
+    sources: Sequence[Source],
+    path: Path,
+    header: dict[str, Any],
+    *,
+    match: Sequence[str] = (),
+    max_ops_per_sec: int | None = None,
+    progress: Progress | None = None,
+) -> Exported:
+    """Every key of every source, written to `path`; the trailer is written only at the end."""
+    writer = Writer(path, header)
+    throttle = Throttle(max_ops_per_sec)
+    count = min(SCAN_COUNT, max(10, max_ops_per_sec // 30)) if max_ops_per_sec else SCAN_COUNT
+    vanished = total = 0
+    for source in sources:
+        with open_pipe(source.client) as pipe:
+            total += int(pipe.call(b"DBSIZE"))
+            page = _Page(pipe, writer, source.exact_expiry)
+            for keys in _scan(pipe, match, count, throttle):
+                vanished += page.write(keys, throttle)
+                if progress is not None:
+                    progress(writer.keys + vanished, total, time.monotonic() - throttle.started)
+    writer.close(vanished=vanished)
+    return Exported(writer.keys, vanished, time.monotonic() - throttle.started)
+
+
+def _scan(pipe: RespPipe, match: Sequence[str], count: int, throttle: Throttle) -> Iterator[list[bytes]]:
+    """SCAN pages, one pass per pattern; a key an earlier pattern matched is not given twice."""
+    earlier: list[re.Pattern[bytes]] = []
+    patterns: Sequence[str | None] = match or [None]
+    for pattern in patterns:
+        filter_by = [b"MATCH", pattern.encode()] if pattern is not None else []
+        cursor = b"0"
+        while True:
+            throttle.spend(1)
+            cursor, keys = pipe.call(b"SCAN", cursor, *filter_by, b"COUNT", count)
+            if earlier:
+                keys = [key for key in keys if not any(seen.match(key) for seen in earlier)]
+            if keys:
+                yield keys
+            if cursor == b"0":
+                break
+        if pattern is not None:
+            earlier.append(glob_regex(pattern))
+
+
+class _Page:
+    def __init__(self, pipe: RespPipe, writer: Writer, exact_expiry: bool) -> None:
+        self.pipe = pipe
+        self.writer = writer
+        self.expiry = b"PEXPIRETIME" if exact_expiry else b"PTTL"
+
+    def write(self, keys: list[bytes], throttle: Throttle) -> int:
+        """Write a page's keys; returns how many vanished before they could be read."""
+        throttle.spend(3 * len(keys))
+        self.pipe.send(
+            b"".join(command(verb, key) for key in keys for verb in (b"TYPE", self.expiry, b"DUMP"))
+        )
+        replies = self.pipe.read_many(3 * len(keys))
+        now_ms = int(time.time() * 1000)
+        _raise_errors(replies)
+        found = [
+            (key, kind, self._expires_at(expiry, now_ms), dump)
+            for key, kind, expiry, dump in zip(keys, replies[0::3], replies[1::3], replies[2::3], strict=True)
+            if dump is not None and kind != b"none"
+        ]
+        throttle.spend(len(found))
+        reads = [
+            command(*READS[kind][:1], key, *READS[kind][1:]) for key, kind, _, _ in found if kind in READS
+        ]
+        self.pipe.send(b"".join(reads))
+        values = iter(self.pipe.read_many(len(reads)))
+        for key, kind, expires_at, dump in found:
+            value = next(values) if kind in READS else None
+            readable = None if value is None or isinstance(value, ResponseError) else READABLE[kind](value)
+            self.writer.key(key, kind.decode(), expires_at, readable, dump)
+        return len(keys) - len(found)
+
+    def _expires_at(self, reply: int, now_ms: int) -> int | None:
+        if reply < 0:
+            return None
+        return reply if self.expiry == b"PEXPIRETIME" else now_ms + reply
+
+
+def _raise_errors(replies: list[Any]) -> None:
+    """TYPE, PTTL and DUMP answer for any key: an error (NOPERM, a blocked command) stops the export."""
+    error = next((reply for reply in replies if isinstance(reply, ResponseError)), None)
+    if error is not None:
+        raise error
