@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,19 @@ from redis.exceptions import ResponseError
 
 from redis_preflight.backup.format import Writer
 from redis_preflight.backup.values import READABLE, READS
-from redis_preflight.probes.keys.resp import RespPipe, command, open_pipe
+from redis_preflight.probes.keys.resp import RespPipe, bulks, open_pipe
 
 SCAN_COUNT = 1000
+# Each command's header, to go before a key's RESP bulk string (probes.keys.resp.bulks).
+_TYPE = b"*2\r\n$4\r\nTYPE\r\n"
+_DUMP = b"*2\r\n$4\r\nDUMP\r\n"
+_PEXPIRETIME = b"*2\r\n$11\r\nPEXPIRETIME\r\n"
+_PTTL = b"*2\r\n$4\r\nPTTL\r\n"
+# A type's read command around its key: (header and verb, the arguments after the key).
+_READS = {
+    kind: (b"*%d\r\n" % (len(words) + 1) + bulks([words[0]])[0], b"".join(bulks(list(words[1:]))))
+    for kind, words in READS.items()
+}
 Progress = Callable[[int, int, float], None]
 
 
@@ -129,30 +140,32 @@ class _Page:
     def __init__(self, pipe: RespPipe, writer: Writer, exact_expiry: bool) -> None:
         self.pipe = pipe
         self.writer = writer
-        self.expiry = b"PEXPIRETIME" if exact_expiry else b"PTTL"
+        self.expiry = _PEXPIRETIME if exact_expiry else _PTTL
 
     def write(self, keys: list[bytes], throttle: Throttle) -> int:
         """Write a page's keys; returns how many vanished before they could be read."""
         throttle.spend(3 * len(keys))
-        self.pipe.send(
-            b"".join(command(verb, key) for key in keys for verb in (b"TYPE", self.expiry, b"DUMP"))
-        )
+        names = bulks(keys)
+        self.pipe.send(b"".join(chain.from_iterable((_TYPE, k, self.expiry, k, _DUMP, k) for k in names)))
         replies = self.pipe.read_many(3 * len(keys))
         now_ms = int(time.time() * 1000)
         _raise_errors(replies)
         found = [
-            (key, kind, self._expires_at(expiry, now_ms), dump)
-            for key, kind, expiry, dump in zip(keys, replies[0::3], replies[1::3], replies[2::3], strict=True)
+            (key, name, kind, self._expires_at(expiry, now_ms), dump)
+            for key, name, kind, expiry, dump in zip(
+                keys, names, replies[0::3], replies[1::3], replies[2::3], strict=True
+            )
             if dump is not None and kind != b"none"
         ]
         throttle.spend(len(found))
-        reads = [
-            command(*READS[kind][:1], key, *READS[kind][1:]) for key, kind, _, _ in found if kind in READS
-        ]
-        self.pipe.send(b"".join(reads))
-        values = iter(self.pipe.read_many(len(reads)))
-        for key, kind, expires_at, dump in found:
-            value = next(values) if kind in READS else None
+        self.pipe.send(
+            b"".join(
+                _READS[kind][0] + name + _READS[kind][1] for _, name, kind, _, _ in found if kind in _READS
+            )
+        )
+        values = iter(self.pipe.read_many(sum(kind in _READS for _, _, kind, _, _ in found)))
+        for key, _, kind, expires_at, dump in found:
+            value = next(values) if kind in _READS else None
             readable = None if value is None or isinstance(value, ResponseError) else READABLE[kind](value)
             self.writer.key(key, kind.decode(), expires_at, readable, dump)
         return len(keys) - len(found)
@@ -160,7 +173,7 @@ class _Page:
     def _expires_at(self, reply: int, now_ms: int) -> int | None:
         if reply < 0:
             return None
-        return reply if self.expiry == b"PEXPIRETIME" else now_ms + reply
+        return reply if self.expiry == _PEXPIRETIME else now_ms + reply
 
 
 def _raise_errors(replies: list[Any]) -> None:

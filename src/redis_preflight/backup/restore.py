@@ -18,12 +18,16 @@ from redis.exceptions import ResponseError
 
 from redis_preflight.backup.format import KeyRecord, Manifest, payload_rdb_version, records
 from redis_preflight.backup.values import LENGTHS, length_of, typed_writes
-from redis_preflight.probes.keys.resp import RespPipe, command
+from redis_preflight.probes.keys.resp import RespPipe, bulks, command
 
 BATCH = 1000
 SHOWN_PROBLEMS = 5
 # Without PEXPIRETIME (before Redis 7) an expiry is read back as PTTL, off by the round trip.
 PTTL_TOLERANCE_MS = 2000
+_BULK = b"$%d\r\n%b\r\n"
+_TYPE = b"*2\r\n$4\r\nTYPE\r\n"
+_EXISTS = b"*2\r\n$6\r\nEXISTS\r\n"
+_LENGTHS = {kind: b"*2\r\n" + bulks([verb])[0] for kind, verb in LENGTHS.items()}
 Progress = Callable[[int, int, float], None]
 
 
@@ -78,8 +82,10 @@ def restore(
         now_ms = int(time.time() * 1000)
         live = [record for record in batch if record.expires_at_ms is None or record.expires_at_ms > now_ms]
         tally.expired += len(batch) - len(live)
-        fits = [record for record in live if payload_rdb_version(record.dump) <= server.reads_rdb]
-        typed = [record for record in live if payload_rdb_version(record.dump) > server.reads_rdb]
+        fits: list[KeyRecord] = []
+        typed: list[KeyRecord] = []
+        for record in live:
+            (fits if payload_rdb_version(record.dump) <= server.reads_rdb else typed).append(record)
         typed += _restore(fits, pipe, server, mode, tally)
         _typed(typed, pipe, mode, tally)
         if progress is not None:
@@ -95,11 +101,20 @@ def _restore(
     batch: list[KeyRecord], pipe: RespPipe, server: Server, mode: Mode, tally: Tally
 ) -> list[KeyRecord]:
     """RESTORE each key; returns those the server refused for their RDB version."""
-    flags = (b"REPLACE",) if mode is Mode.REPLACE else ()
+    flags = [b"REPLACE"] if mode is Mode.REPLACE else []
+    flags += [b"ABSTTL"] if server.major >= 5 else []
+    head, tail = b"*%d\r\n$7\r\nRESTORE\r\n" % (4 + len(flags)), b"".join(bulks(flags))
     now_ms = int(time.time() * 1000)
     pipe.send(
         b"".join(
-            command(b"RESTORE", r.name, _ttl(r, server, now_ms), r.dump, *flags, *_abs(server)) for r in batch
+            [
+                head
+                + _BULK % (len(r.name), r.name)
+                + _ttl(r, server, now_ms)
+                + _BULK % (len(r.dump), r.dump)
+                + tail
+                for r in batch
+            ]
         )
     )
     refused = []
@@ -115,14 +130,12 @@ def _restore(
     return refused
 
 
-def _ttl(record: KeyRecord, server: Server, now_ms: int) -> int:
+def _ttl(record: KeyRecord, server: Server, now_ms: int) -> bytes:
+    """RESTORE's TTL argument: the expiry itself with ABSTTL (Redis 5+), else the time left."""
     if record.expires_at_ms is None:
-        return 0
-    return record.expires_at_ms if server.major >= 5 else max(1, record.expires_at_ms - now_ms)
-
-
-def _abs(server: Server) -> tuple[bytes, ...]:
-    return (b"ABSTTL",) if server.major >= 5 else ()
+        return b"$1\r\n0\r\n"
+    ttl = b"%d" % (record.expires_at_ms if server.major >= 5 else max(1, record.expires_at_ms - now_ms))
+    return _BULK % (len(ttl), ttl)
 
 
 def _typed(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, tally: Tally) -> None:
@@ -158,9 +171,12 @@ def verify(manifest: Manifest, pipe: RespPipe, server: Server, mode: Mode) -> Ta
     expiry = b"PEXPIRETIME" if server.major >= 7 else b"PTTL"
     for batch in batches(manifest):
         pipe.send(b"".join(_questions(record, expiry) for record in batch))
+        replies = pipe.read_many(3 * len(batch))
+        # Taken after the replies: a key the server found expired has expired by now.
         now_ms = int(time.time() * 1000)
-        for record in batch:
-            kind, expires, length = pipe.read_many(3)
+        for record, kind, expires, length in zip(
+            batch, replies[::3], replies[1::3], replies[2::3], strict=True
+        ):
             if kind == b"none" and record.expires_at_ms is not None and record.expires_at_ms <= now_ms:
                 tally.expired += 1
             elif mode is Mode.MERGE and kind != b"none":
@@ -173,8 +189,9 @@ def verify(manifest: Manifest, pipe: RespPipe, server: Server, mode: Mode) -> Ta
 
 
 def _questions(record: KeyRecord, expiry: bytes) -> bytes:
-    length = LENGTHS.get(record.type, b"EXISTS")
-    return command(b"TYPE", record.name) + command(expiry, record.name) + command(length, record.name)
+    name = _BULK % (len(record.name), record.name)
+    length = _LENGTHS.get(record.type, _EXISTS)
+    return b"".join((_TYPE, name, b"*2\r\n$%d\r\n%b\r\n" % (len(expiry), expiry), name, length, name))
 
 
 def _compare(
