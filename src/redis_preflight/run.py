@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import redis
 
+from redis_preflight.backup.drill import Drill, count_live, start_drill
 from redis_preflight.config.fleet import given_urls, parse_all
 from redis_preflight.config.health_url import HealthEndpoint, HealthUrlError, parse_health_url
 from redis_preflight.config.profiles import BUDGETS, MIN_REPLICAS, Budgets, Profile, infer_profile
@@ -93,6 +94,8 @@ class PreflightRun:
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
     stopped: StoppedAnswering | None = field(default=None, init=False)
+    # --rdb / --backup: the backup loaded into a local server, which is then the target.
+    drill: Drill | None = None
     contract: Contract = field(init=False)
 
     def __post_init__(self) -> None:
@@ -238,6 +241,8 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
     _make_report_dir(base / settings.report_dir, settings.source_of("report_dir"))
     health = health_endpoint(settings)
     given = given_urls(settings, base)
+    if settings.rdb is not None or settings.backup is not None:
+        return (drill_run(settings, parse_all(given)[:1], health),)
     if not given:
         raise SettingsError(NO_TARGET)
     if given[0].url == EPHEMERAL and len(given) == 1:
@@ -274,6 +279,20 @@ def _make_report_dir(directory: Path, source: str) -> None:
         ) from None
     if not os.access(directory, os.W_OK | os.X_OK):
         raise SettingsError(f"report directory {directory} from {source} is not writable")
+
+
+def drill_run(settings: PreflightSettings, live: list[Target], health: HealthEndpoint | None) -> PreflightRun:
+    """The keys area against a local server holding the backup; the live server (if given) is
+    asked its DBSIZE only, and lends the drill its profile."""
+    drill = start_drill(settings.rdb, settings.backup)
+    if live:
+        count_live(drill, live[0], settings)
+    profile = settings.profile or (infer_profile(live[0])[0] if live else None)
+    settings = settings.model_copy(update={"only": ("keys",), "skip": (), "profile": profile})
+    target = parse_target(drill.server.url)
+    return PreflightRun(
+        settings, target, provider=drill.provider, on_close=drill.stop, health=health, drill=drill
+    )
 
 
 def _run_for(settings: PreflightSettings, target: Target, health: HealthEndpoint | None) -> PreflightRun:
