@@ -25,7 +25,7 @@ from redis_preflight.verdict.summary import EXIT_INCOMPLETE
 PATTERNS = ("user_session", "ws_connections", "goal_state", "blacklist", "rate_limit")
 KEYS_CHECKS = {
     f"{check}[{pattern}]" for check in ("test_shape", "test_ttl", "test_ttl_bounds") for pattern in PATTERNS
-} | {"test_census", "test_unmatched_keys"}
+} | {"test_census", "test_unmatched_keys", "test_backup_age", "test_backup_key_count"}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,8 @@ def test_valid_keyspace_passes(run_preflight, keys_redis):
     results = keys_results(outcome)
     assert set(results) == KEYS_CHECKS
     skipped = {name for name, c in results.items() if c["outcome"] == "not_applicable"}
-    assert skipped == {"test_ttl_bounds[goal_state]"}
+    assert skipped == {"test_ttl_bounds[goal_state]", "test_backup_age", "test_backup_key_count"}
+    assert results["test_backup_age"]["message"].startswith("no backup to drill: give --rdb")
     assert all(c["outcome"] == "passed" for name, c in results.items() if name not in skipped)
     assert results["test_shape[user_session]"]["message"] == (
         "examined 4 of 4 user_session keys (DBSIZE 20): every value keeps the shape"
