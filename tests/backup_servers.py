@@ -21,7 +21,7 @@ def seed_every_type(client: redis.Redis, keys: int, seed: int = 7) -> None:
     """`keys` keys, a sixth of each type; every 7th name and every 5th value are not UTF-8, every
     3rd key expires between 1 h and 30 days from now (ms precision), a few keys are large enough
     for Redis' big encodings (hashtable, quicklist, skiplist) and some streams have groups."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     now_ms = int(time.time() * 1000)
     pipe = client.pipeline(transaction=False)
     for n in range(keys):

@@ -26,6 +26,13 @@ def digest(server) -> bytes:
     return client(server).execute_command("DEBUG", "DIGEST")
 
 
+def expiries(server, names: list[bytes]) -> list[int]:
+    pipe = client(server).pipeline(transaction=False)
+    for name in names:
+        pipe.pexpiretime(name)
+    return pipe.execute()
+
+
 @pytest.fixture(scope="module")
 def source(redis_factory):
     server = redis_factory(DEBUG)
@@ -52,7 +59,7 @@ def test_backup_reports_every_key(exported):
 
 def test_backup_sends_no_write(source, exported):
     _, _, sent = exported
-    assert sent["dump"] == KEYS and sent["pexpiretime"] == KEYS, sent
+    assert (sent["dump"], sent["pexpiretime"]) == (KEYS, KEYS), sent
     assert writes(client(source), sent) == []
 
 
@@ -65,6 +72,9 @@ def test_round_trip_gives_the_same_digest(source, exported, redis_factory):
     assert f"verify: {KEYS:,} keys match the file (type, expiry, length)" in ran.output
     assert client(target).dbsize() == KEYS
     assert digest(target) == digest(source)
+    # DEBUG DIGEST sees whether a key expires, not when: compare every expiry to the millisecond.
+    names = list(client(source).scan_iter(count=1000))
+    assert expiries(target, names) == expiries(source, names)
 
 
 def test_lines_are_readable_and_bytes_safe(exported):
@@ -77,12 +87,17 @@ def test_lines_are_readable_and_bytes_safe(exported):
             lines.setdefault(record.get("type"), record)
             if record.get("key") == {"b64": "/wBiaW46MA=="}:  # b"\xff\x00bin:0", a string
                 binary = record
-    assert header["format"] == "redis-preflight-backup" and header["server_version"].startswith("7.")
-    assert header["source"].startswith("redis://127.0.0.1:") and header["expiry"] == "exact"
-    assert binary["value"] == {"b64": binary["value"]["b64"]} and binary["pexpireat"] > time.time() * 1000
-    assert lines["hash"]["value"][0][0] == "f0" and lines["zset"]["value"][0][1].replace(".", "").isdigit()
+    assert header["format"] == "redis-preflight-backup"
+    assert header["server_version"].startswith("7.")
+    assert header["source"].startswith("redis://127.0.0.1:")
+    assert header["expiry"] == "exact"
+    assert binary["value"] == {"b64": binary["value"]["b64"]}
+    assert binary["pexpireat"] > time.time() * 1000
+    assert lines["hash"]["value"][0][0] == "f0"
+    assert lines["zset"]["value"][0][1].replace(".", "").isdigit()
     assert lines["stream"]["value"][0][1][0] == "field"
-    assert lines[None]["end"] is True and lines[None]["keys"] == KEYS
+    assert lines[None]["end"] is True
+    assert lines[None]["keys"] == KEYS
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +152,10 @@ def test_damaged_file_is_refused_before_any_write(small_backup, redis_factory, t
     target = redis_factory()
     ran = subcommand("restore", str(damaged), "--redis-url", target.url, "--allow-write")
     assert ran.returncode == 2, ran.output
-    assert f"{damaged}: {words}" in ran.output and "nothing was written" in ran.output
-    assert client(target).dbsize() == 0 and writes(client(target), calls(client(target))) == []
+    assert f"{damaged}: {words}" in ran.output
+    assert "nothing was written" in ran.output
+    assert client(target).dbsize() == 0
+    assert writes(client(target), calls(client(target))) == []
 
 
 def test_the_untouched_file_restores(small_backup, redis_factory):
@@ -155,7 +172,8 @@ def test_non_empty_db_is_refused_without_replace_or_merge(small_backup, redis_fa
     ran = subcommand("restore", str(small_backup), "--redis-url", target.url, "--allow-write")
     assert ran.returncode == 4, ran.output
     assert f"db 0 of {target.url} holds 1 keys: nothing written; give --replace" in ran.output
-    assert client(target).dbsize() == 1 and client(target).get("key:0") == b"mine"
+    assert client(target).dbsize() == 1
+    assert client(target).get("key:0") == b"mine"
     assert writes(client(target), calls(client(target))) == []
 
 
@@ -163,8 +181,10 @@ def test_without_allow_write_nothing_is_written(small_backup, redis_factory):
     target = redis_factory()
     ran = subcommand("restore", str(small_backup), "--redis-url", target.url)
     assert ran.returncode == 4, ran.output
-    assert "holds 60 keys for db 0 of" in ran.output and "nothing written without --allow-write" in ran.output
-    assert client(target).dbsize() == 0 and writes(client(target), calls(client(target))) == []
+    assert "holds 60 keys for db 0 of" in ran.output
+    assert "nothing written without --allow-write" in ran.output
+    assert client(target).dbsize() == 0
+    assert writes(client(target), calls(client(target))) == []
 
 
 @pytest.mark.parametrize(("flag", "kept"), [("--merge", b"mine"), ("--replace", None)])
@@ -174,11 +194,14 @@ def test_merge_keeps_and_replace_overwrites(small_backup, redis_factory, flag, k
     client(target).set("not-in-file", "mine")
     ran = subcommand("restore", str(small_backup), "--redis-url", target.url, "--allow-write", flag)
     assert ran.returncode == 0, ran.output
-    assert client(target).get("not-in-file") == b"mine" and client(target).dbsize() == 61
+    assert client(target).get("not-in-file") == b"mine"
+    assert client(target).dbsize() == 61
     if kept:
-        assert client(target).get("key:1") == kept and "1 already there, kept (--merge)" in ran.output
+        assert client(target).get("key:1") == kept
+        assert "1 already there, kept (--merge)" in ran.output
     else:
-        assert client(target).type("key:1") == b"hash" and "60 of 60 keys written" in ran.output
+        assert client(target).type("key:1") == b"hash"
+        assert "60 of 60 keys written" in ran.output
 
 
 def test_expired_keys_are_skipped_and_counted(redis_factory, tmp_path):
@@ -191,7 +214,8 @@ def test_expired_keys_are_skipped_and_counted(redis_factory, tmp_path):
     time.sleep(max(0.0, soon["pexpireat"] / 1000 - time.time() + 0.05))
     ran = subcommand("restore", str(path), "--redis-url", target.url, "--allow-write")
     assert ran.returncode == 0, ran.output
-    assert "restore: 1 of 2 keys written" in ran.output and "1 already expired, skipped" in ran.output
+    assert "restore: 1 of 2 keys written" in ran.output
+    assert "1 already expired, skipped" in ran.output
     assert client(target).keys() == [b"stays"]
 
 
@@ -244,4 +268,5 @@ def test_throttle_holds_the_rate(redis_factory, tmp_path):
 def test_unreachable_server_is_diagnosed(tmp_path):
     ran = subcommand("backup", "--redis-url", "redis://127.0.0.1:1/0", "--out", str(tmp_path / "b.jsonl"))
     assert ran.returncode == 3, ran.output
-    assert "redis://127.0.0.1:1/0: " in ran.output and "refused" in ran.output.lower()
+    assert "redis://127.0.0.1:1/0: " in ran.output
+    assert "refused" in ran.output.lower()
