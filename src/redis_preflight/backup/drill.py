@@ -133,7 +133,7 @@ def _backup_drill(path: Path, directory: Path, version: str) -> Drill:
     except BackupFileError as e:
         raise DrillError(f"{path}: {e}") from None
     server = _start(LocalRedis(directory), path)
-    client = redis.Redis(port=server.port, socket_timeout=60, protocol=2)
+    client = redis.Redis("127.0.0.1", server.port, socket_timeout=60, protocol=2)
     try:
         with open_pipe(client) as pipe:
             tally = restore(manifest, pipe, Server(version, rdb_version_read_by(version)), Mode.EMPTY)
@@ -156,7 +156,7 @@ def _start(server: LocalRedis, path: Path) -> LocalRedis:
 
 def _wait_loaded(server: LocalRedis, path: Path) -> int:
     """Redis answers LOADING until the RDB is in memory; then DBSIZE is the backup's key count."""
-    client = redis.Redis(port=server.port, socket_timeout=10, protocol=2)
+    client = redis.Redis("127.0.0.1", server.port, socket_timeout=10, protocol=2)
     deadline = time.monotonic() + LOAD_TIMEOUT_S
     try:
         while True:
@@ -167,6 +167,12 @@ def _wait_loaded(server: LocalRedis, path: Path) -> int:
                     server.stop()
                     raise DrillError(f"{path} did not load in {LOAD_TIMEOUT_S:.0f} s") from None
                 time.sleep(0.05)
+            except redis.ConnectionError:
+                # Redis listens before it loads: a file it cannot read ends the process there.
+                server.stop()
+                raise DrillError(
+                    f"the local redis-server could not load {path}: {server.log_tail()}"
+                ) from None
     finally:
         client.close()
 
