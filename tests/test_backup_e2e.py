@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 from backup_servers import calls, seed_every_type, subcommand, writes
+from topologies import start_cluster
 
 from redis_preflight.backup.format import validate
 from redis_preflight.backup.restore import Mode, Server, restore, verify
@@ -270,3 +271,24 @@ def test_unreachable_server_is_diagnosed(tmp_path):
     assert ran.returncode == 3, ran.output
     assert "redis://127.0.0.1:1/0: " in ran.output
     assert "refused" in ran.output.lower()
+
+
+@pytest.mark.xdist_group("cluster")
+def test_cluster_backup_covers_every_primary(tmp_path_factory, redis_factory, tmp_path):
+    cluster = start_cluster(tmp_path_factory.mktemp("backup-cluster"), primaries=3, replicas=0)
+    try:
+        writer = redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port, socket_timeout=5)
+        for n in range(300):
+            writer.set(f"key:{n}", n, ex=3600)
+        writer.close()
+        path = tmp_path / "b.jsonl"
+        ran = subcommand("backup", "--redis-url", cluster.url, "--out", str(path))
+    finally:
+        cluster.stop()
+    assert ran.returncode == 0, ran.output
+    assert "backup: 300 keys from" in ran.output
+    assert validate(path).header["primaries"] == 3
+    target = redis_factory()
+    restored = subcommand("restore", str(path), "--redis-url", target.url, "--allow-write")
+    assert "verify: 300 keys match the file" in restored.output, restored.output
+    assert sorted(client(target).keys()) == sorted(f"key:{n}".encode() for n in range(300))
