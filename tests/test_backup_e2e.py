@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
 from backup_servers import calls, seed_every_type, subcommand, writes
 from topologies import start_cluster
 
+from conftest import PASSWORD
 from redis_preflight.backup.format import validate
 from redis_preflight.backup.restore import Mode, Server, restore, verify
 from redis_preflight.probes.keys.resp import open_pipe
@@ -292,3 +294,16 @@ def test_cluster_backup_covers_every_primary(tmp_path_factory, redis_factory, tm
     restored = subcommand("restore", str(path), "--redis-url", target.url, "--allow-write")
     assert "verify: 300 keys match the file" in restored.output, restored.output
     assert sorted(client(target).keys()) == sorted(f"key:{n}".encode() for n in range(300))
+
+
+def test_the_password_is_in_no_output(password_redis, tmp_path):
+    url = f"redis://:{quote(PASSWORD, safe='')}@127.0.0.1:{password_redis.port}/0"
+    redis.Redis.from_url(url).set("k", "v")
+    path = tmp_path / "b.jsonl"
+    backup = subcommand("backup", "--redis-url", url, "--out", str(path))
+    restore = subcommand("restore", str(path), "--redis-url", url, "--allow-write", "--replace")
+    assert backup.returncode == restore.returncode == 0, backup.output + restore.output
+    for text in (backup.output, restore.output, path.read_text()):
+        assert PASSWORD not in text
+        assert quote(PASSWORD, safe="") not in text
+    assert validate(path).header["source"] == f"redis://:***@127.0.0.1:{password_redis.port}/0"
