@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -10,6 +11,7 @@ from urllib.parse import quote
 import pytest
 import redis
 from backup_servers import calls, seed_every_type, subcommand, writes
+from test_progress_e2e import run_on_a_terminal
 from topologies import start_cluster
 
 from conftest import PASSWORD
@@ -307,3 +309,20 @@ def test_the_password_is_in_no_output(password_redis, tmp_path):
         assert PASSWORD not in text
         assert quote(PASSWORD, safe="") not in text
     assert validate(path).header["source"] == f"redis://:***@127.0.0.1:{password_redis.port}/0"
+
+
+@pytest.mark.parametrize("ci", [None, "true"])
+def test_progress_on_a_terminal_only(redis_factory, tmp_path, ci):
+    source = redis_factory()
+    client(source).mset({f"k{n}": "x" for n in range(3000)})
+    env = {"CI": ci} if ci else {}
+    path = tmp_path / "b.jsonl"
+    code, output = run_on_a_terminal(
+        ["backup", "--redis-url", source.url, "--out", str(path), "--max-ops-per-sec", "6000"], tmp_path, env
+    )
+    assert code == 0, output
+    if ci:
+        assert "backup: 3,000 keys from" in output
+        assert "keys/s, about" not in output
+    else:
+        assert re.search(r"\rbackup: [\d,]+ of 3,000 keys, [\d,]+ keys/s, about \d+ s left", output), output
