@@ -20,7 +20,7 @@ from redis.exceptions import ResponseError
 
 from redis_preflight.backup.format import Writer
 from redis_preflight.backup.values import READABLE, READS
-from redis_preflight.probes.keys.resp import RespPipe, bulks, open_pipe
+from redis_preflight.probes.keys.resp import RespPipe, bulks, command, open_pipe
 
 SCAN_COUNT = 1000
 # Each command's header, to go before a key's RESP bulk string (probes.keys.resp.bulks).
@@ -33,6 +33,14 @@ _READS = {
     kind: (b"*%d\r\n" % (len(words) + 1) + bulks([words[0]])[0], b"".join(bulks(list(words[1:]))))
     for kind, words in READS.items()
 }
+
+
+def _read(kind: bytes, name: bytes) -> bytes:
+    """The command reading a key's value; a module type has no readable form: TYPE holds its place."""
+    head, tail = _READS.get(kind, (_TYPE, b""))
+    return head + name + tail
+
+
 Progress = Callable[[int, int, float], None]
 
 
@@ -107,68 +115,106 @@ def export(
     for source in sources:
         with open_pipe(source.client) as pipe:
             total += int(pipe.call(b"DBSIZE"))
-            page = _Page(pipe, writer, source.exact_expiry)
-            for keys in _scan(pipe, match, count, throttle):
-                vanished += page.write(keys, throttle)
+            page = _Page(pipe, writer, source.exact_expiry, throttle)
+            for gone in page.rounds(_Scanner(match, count)):
+                vanished += gone
                 if progress is not None:
                     progress(writer.keys + vanished, total, time.monotonic() - throttle.started)
     writer.close(vanished=vanished)
     return Exported(writer.keys, vanished, time.monotonic() - throttle.started)
 
 
-def _scan(pipe: RespPipe, match: Sequence[str], count: int, throttle: Throttle) -> Iterator[list[bytes]]:
-    """SCAN pages, one pass per pattern; a key an earlier pattern matched is not given twice."""
-    earlier: list[re.Pattern[bytes]] = []
-    patterns: Sequence[str | None] = match or [None]
-    for pattern in patterns:
+class _Scanner:
+    """SCAN cursors, one pass per pattern; a key an earlier pattern matched is not given twice."""
+
+    def __init__(self, match: Sequence[str], count: int) -> None:
+        self.patterns: list[str | None] = list(match) or [None]
+        self.count = count
+        self.at = 0
+        self.cursor = b"0"
+        self.earlier: list[re.Pattern[bytes]] = []
+
+    @property
+    def done(self) -> bool:
+        return self.at == len(self.patterns)
+
+    def command(self) -> bytes:
+        pattern = self.patterns[self.at]
         filter_by = [b"MATCH", pattern.encode()] if pattern is not None else []
-        cursor = b"0"
-        while True:
-            throttle.spend(1)
-            cursor, keys = pipe.call(b"SCAN", cursor, *filter_by, b"COUNT", count)
-            if earlier:
-                keys = [key for key in keys if not any(seen.match(key) for seen in earlier)]
-            if keys:
-                yield keys
-            if cursor == b"0":
-                break
-        if pattern is not None:
-            earlier.append(glob_regex(pattern))
+        return command(b"SCAN", self.cursor, *filter_by, b"COUNT", self.count)
+
+    def take(self, reply: Any) -> list[bytes]:
+        _raise_errors([reply])
+        self.cursor, keys = reply
+        if self.earlier:
+            keys = [key for key in keys if not any(seen.match(key) for seen in self.earlier)]
+        if self.cursor == b"0":
+            pattern = self.patterns[self.at]
+            self.earlier += [glob_regex(pattern)] if pattern is not None else []
+            self.at += 1
+        return list(keys)
+
+
+_Found = list[tuple[bytes, bytes, bytes, int | None, bytes]]  # key, its bulk, type, expiry, DUMP
 
 
 class _Page:
-    def __init__(self, pipe: RespPipe, writer: Writer, exact_expiry: bool) -> None:
+    """The rounds of one server's export: while the server answers page N+1's TYPE, expiry and
+    DUMP (and the next SCAN), the client writes page N's lines from its values."""
+
+    def __init__(self, pipe: RespPipe, writer: Writer, exact_expiry: bool, throttle: Throttle) -> None:
         self.pipe = pipe
         self.writer = writer
         self.expiry = _PEXPIRETIME if exact_expiry else _PTTL
+        self.throttle = throttle
 
-    def write(self, keys: list[bytes], throttle: Throttle) -> int:
-        """Write a page's keys; returns how many vanished before they could be read."""
-        throttle.spend(3 * len(keys))
+    def rounds(self, scan: _Scanner) -> Iterator[int]:
+        """Yields, per page, how many of its keys vanished before they could be read."""
+        self.throttle.spend(1)
+        self.pipe.send(scan.command())
+        keys = scan.take(self.pipe.read())
+        reading: _Found | None = None
+        while True:
+            more = not scan.done
+            self.throttle.spend(3 * len(keys) + more)
+            self.pipe.send(self._ask(keys) + (scan.command() if more else b""))
+            if reading is not None:
+                self._write(reading)
+            found = self._answers(keys)
+            yield len(keys) - len(found)
+            following = scan.take(self.pipe.read()) if more else None
+            self.throttle.spend(len(found))
+            self.pipe.send(b"".join(_read(kind, name) for _, name, kind, _, _ in found))
+            reading = found
+            if following is None:
+                break
+            keys = following
+        self._write(reading)
+
+    def _ask(self, keys: list[bytes]) -> bytes:
         names = bulks(keys)
-        self.pipe.send(b"".join(chain.from_iterable((_TYPE, k, self.expiry, k, _DUMP, k) for k in names)))
+        self.names = names
+        return b"".join(chain.from_iterable((_TYPE, k, self.expiry, k, _DUMP, k) for k in names))
+
+    def _answers(self, keys: list[bytes]) -> _Found:
         replies = self.pipe.read_many(3 * len(keys))
         now_ms = int(time.time() * 1000)
         _raise_errors(replies)
-        found = [
+        return [
             (key, name, kind, self._expires_at(expiry, now_ms), dump)
             for key, name, kind, expiry, dump in zip(
-                keys, names, replies[0::3], replies[1::3], replies[2::3], strict=True
+                keys, self.names, replies[0::3], replies[1::3], replies[2::3], strict=True
             )
             if dump is not None and kind != b"none"
         ]
-        throttle.spend(len(found))
-        self.pipe.send(
-            b"".join(
-                _READS[kind][0] + name + _READS[kind][1] for _, name, kind, _, _ in found if kind in _READS
-            )
-        )
-        values = iter(self.pipe.read_many(sum(kind in _READS for _, _, kind, _, _ in found)))
-        for key, _, kind, expires_at, dump in found:
-            value = next(values) if kind in _READS else None
-            readable = None if value is None or isinstance(value, ResponseError) else READABLE[kind](value)
+
+    def _write(self, found: _Found) -> None:
+        values = self.pipe.read_many(len(found))
+        for (key, _, kind, expires_at, dump), value in zip(found, values, strict=True):
+            readable = None
+            if kind in READABLE and value is not None and not isinstance(value, ResponseError):
+                readable = READABLE[kind](value)
             self.writer.key(key, kind.decode(), expires_at, readable, dump)
-        return len(keys) - len(found)
 
     def _expires_at(self, reply: int, now_ms: int) -> int | None:
         if reply < 0:

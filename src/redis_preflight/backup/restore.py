@@ -75,48 +75,59 @@ def batches(manifest: Manifest) -> Iterator[list[KeyRecord]]:
 def restore(
     manifest: Manifest, pipe: RespPipe, server: Server, mode: Mode, progress: Progress | None = None
 ) -> Tally:
-    """Write every key of the file that has not expired; the file was validated before."""
+    """Write every key of the file that has not expired; the file was validated before.
+
+    One batch is in flight while the next is read from the file and sent: the server restores
+    while the client parses. Typed writes wait until no RESTORE reply is outstanding.
+    """
     tally = Tally()
     started = time.monotonic()
+    sent: list[KeyRecord] = []
     for batch in batches(manifest):
         now_ms = int(time.time() * 1000)
-        live = [record for record in batch if record.expires_at_ms is None or record.expires_at_ms > now_ms]
-        tally.expired += len(batch) - len(live)
         fits: list[KeyRecord] = []
         typed: list[KeyRecord] = []
-        for record in live:
-            (fits if payload_rdb_version(record.dump) <= server.reads_rdb else typed).append(record)
-        typed += _restore(fits, pipe, server, mode, tally)
-        _typed(typed, pipe, mode, tally)
+        for record in batch:
+            if record.expires_at_ms is not None and record.expires_at_ms <= now_ms:
+                tally.expired += 1
+            else:
+                (fits if payload_rdb_version(record.dump) <= server.reads_rdb else typed).append(record)
+        _send_restores(fits, pipe, server, mode)
+        refused = _restore_replies(sent, pipe, mode, tally)
+        sent = fits
+        if typed or refused:
+            refused += _restore_replies(sent, pipe, mode, tally)
+            sent = []
+            _typed(typed + refused, pipe, mode, tally)
         if progress is not None:
-            progress(
-                tally.done + tally.expired + tally.kept + tally.problems,
-                manifest.keys,
-                time.monotonic() - started,
-            )
+            done = tally.done + tally.expired + tally.kept + tally.problems
+            progress(done, manifest.keys, time.monotonic() - started)
+    _typed(_restore_replies(sent, pipe, mode, tally), pipe, mode, tally)
     return tally
 
 
-def _restore(
-    batch: list[KeyRecord], pipe: RespPipe, server: Server, mode: Mode, tally: Tally
-) -> list[KeyRecord]:
-    """RESTORE each key; returns those the server refused for their RDB version."""
+def _send_restores(batch: list[KeyRecord], pipe: RespPipe, server: Server, mode: Mode) -> None:
     flags = [b"REPLACE"] if mode is Mode.REPLACE else []
     flags += [b"ABSTTL"] if server.major >= 5 else []
     head, tail = b"*%d\r\n$7\r\nRESTORE\r\n" % (4 + len(flags)), b"".join(bulks(flags))
     now_ms = int(time.time() * 1000)
-    pipe.send(
+    restores = [
         b"".join(
-            [
-                head
-                + _BULK % (len(r.name), r.name)
-                + _ttl(r, server, now_ms)
-                + _BULK % (len(r.dump), r.dump)
-                + tail
-                for r in batch
-            ]
+            (
+                head,
+                _BULK % (len(r.name), r.name),
+                _ttl(r, server, now_ms),
+                _BULK % (len(r.dump), r.dump),
+                tail,
+            )
         )
-    )
+        for r in batch
+    ]
+    pipe.send(b"".join(restores))
+
+
+def _restore_replies(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, tally: Tally) -> list[KeyRecord]:
+    """Count RESTORE's replies; returns the keys the server refused for their RDB version."""
     refused = []
     for record, reply in zip(batch, pipe.read_many(len(batch)), strict=True):
         if not isinstance(reply, ResponseError):
@@ -166,26 +177,34 @@ def _typed(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, tally: Tally) -> 
 
 
 def verify(manifest: Manifest, pipe: RespPipe, server: Server, mode: Mode) -> Tally:
-    """Compare the db with the file: each key's type, expiry and length (under --merge: it exists)."""
+    """Compare the db with the file: each key's type, expiry and length (under --merge: it exists).
+
+    As in `restore`, one batch's questions are in flight while the next batch is read.
+    """
     tally = Tally()
     expiry = b"PEXPIRETIME" if server.major >= 7 else b"PTTL"
+    asked: list[KeyRecord] = []
     for batch in batches(manifest):
         pipe.send(b"".join(_questions(record, expiry) for record in batch))
-        replies = pipe.read_many(3 * len(batch))
-        # Taken after the replies: a key the server found expired has expired by now.
-        now_ms = int(time.time() * 1000)
-        for record, kind, expires, length in zip(
-            batch, replies[::3], replies[1::3], replies[2::3], strict=True
-        ):
-            if kind == b"none" and record.expires_at_ms is not None and record.expires_at_ms <= now_ms:
-                tally.expired += 1
-            elif mode is Mode.MERGE and kind != b"none":
-                tally.done += 1
-            elif (problem := _compare(record, kind, expires, length, expiry, now_ms)) is not None:
-                tally.problem(record, problem)
-            else:
-                tally.done += 1
+        _answers(asked, pipe, mode, expiry, tally)
+        asked = batch
+    _answers(asked, pipe, mode, expiry, tally)
     return tally
+
+
+def _answers(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, expiry: bytes, tally: Tally) -> None:
+    replies = pipe.read_many(3 * len(batch))
+    # Taken after the replies: a key the server found expired has expired by now.
+    now_ms = int(time.time() * 1000)
+    for record, kind, expires, length in zip(batch, replies[::3], replies[1::3], replies[2::3], strict=True):
+        if kind == b"none" and record.expires_at_ms is not None and record.expires_at_ms <= now_ms:
+            tally.expired += 1
+        elif mode is Mode.MERGE and kind != b"none":
+            tally.done += 1
+        elif (problem := _compare(record, kind, expires, length, expiry, now_ms)) is not None:
+            tally.problem(record, problem)
+        else:
+            tally.done += 1
 
 
 def _questions(record: KeyRecord, expiry: bytes) -> bytes:
