@@ -287,8 +287,13 @@ def test_cluster_backup_covers_every_primary(tmp_path_factory, redis_factory, tm
         writer.close()
         path = tmp_path / "b.jsonl"
         ran = subcommand("backup", "--redis-url", cluster.url, "--out", str(path))
+        into_cluster = subcommand(
+            "restore", str(path), "--redis-url", cluster.url, "--allow-write", "--replace"
+        )
     finally:
         cluster.stop()
+    assert into_cluster.returncode == 4, into_cluster.output
+    assert "is a cluster node: restore into a cluster is not supported yet" in into_cluster.output
     assert ran.returncode == 0, ran.output
     assert "backup: 300 keys from" in ran.output
     assert validate(path).header["primaries"] == 3

@@ -190,8 +190,12 @@ class KeyRecord(NamedTuple):
     name: bytes
     type: str
     expires_at_ms: int | None
-    dump: bytes
+    dump_base64: str  # decoded only by the pass that sends it (the verification does not)
     value: Any
+
+    @property
+    def dump(self) -> bytes:
+        return binascii.a2b_base64(self.dump_base64)
 
 
 def records(path: Path) -> Iterator[KeyRecord]:
@@ -202,14 +206,14 @@ def records(path: Path) -> Iterator[KeyRecord]:
             if line.startswith(b'{"end"'):
                 return
             try:
-                record = orjson.loads(line[:-_CRC_TAIL_LEN] + b"}")
+                record = orjson.loads(line)  # the CRC is a field of the line's JSON
                 name = record["key"]
                 yield KeyRecord(
                     number,
                     name.encode() if type(name) is str else raw(name),
                     record["type"],
                     record["pexpireat"],
-                    binascii.a2b_base64(record["dump"]),
+                    record["dump"],
                     record["value"],
                 )
             except (ValueError, KeyError, TypeError) as e:

@@ -85,16 +85,18 @@ def restore(
     sent: list[KeyRecord] = []
     for batch in batches(manifest):
         now_ms = int(time.time() * 1000)
-        fits: list[KeyRecord] = []
+        fits: list[tuple[KeyRecord, bytes]] = []
         typed: list[KeyRecord] = []
         for record in batch:
             if record.expires_at_ms is not None and record.expires_at_ms <= now_ms:
                 tally.expired += 1
+            elif payload_rdb_version(payload := record.dump) <= server.reads_rdb:
+                fits.append((record, payload))
             else:
-                (fits if payload_rdb_version(record.dump) <= server.reads_rdb else typed).append(record)
+                typed.append(record)
         _send_restores(fits, pipe, server, mode)
         refused = _restore_replies(sent, pipe, mode, tally)
-        sent = fits
+        sent = [record for record, _ in fits]
         if typed or refused:
             refused += _restore_replies(sent, pipe, mode, tally)
             sent = []
@@ -106,22 +108,16 @@ def restore(
     return tally
 
 
-def _send_restores(batch: list[KeyRecord], pipe: RespPipe, server: Server, mode: Mode) -> None:
+def _send_restores(batch: list[tuple[KeyRecord, bytes]], pipe: RespPipe, server: Server, mode: Mode) -> None:
     flags = [b"REPLACE"] if mode is Mode.REPLACE else []
     flags += [b"ABSTTL"] if server.major >= 5 else []
     head, tail = b"*%d\r\n$7\r\nRESTORE\r\n" % (4 + len(flags)), b"".join(bulks(flags))
     now_ms = int(time.time() * 1000)
     restores = [
         b"".join(
-            (
-                head,
-                _BULK % (len(r.name), r.name),
-                _ttl(r, server, now_ms),
-                _BULK % (len(r.dump), r.dump),
-                tail,
-            )
+            (head, _BULK % (len(r.name), r.name), _ttl(r, server, now_ms), _BULK % (len(dump), dump), tail)
         )
-        for r in batch
+        for r, dump in batch
     ]
     pipe.send(b"".join(restores))
 
@@ -218,7 +214,7 @@ def _compare(
 ) -> str | None:
     if kind == b"none":
         return "missing from the db"
-    if kind.decode() != record.type:
+    if kind != record.type.encode():
         return f"a {kind.decode()} in the db"
     found = None if expires < 0 else (expires if expiry == b"PEXPIRETIME" else now_ms + expires)
     tolerance = 0 if expiry == b"PEXPIRETIME" else PTTL_TOLERANCE_MS
