@@ -77,11 +77,11 @@ def test_backup_age_and_count_are_judged(defects, tmp_path):
     finally:
         client.delete(*[f"later:{n}" for n in range(10)])
     age = check(drill, "test_backup_age")
-    assert (age["outcome"], age["severity"]) == ("failed", "advisory"), age
+    assert (age["outcome"], age["severity"]) == ("advisory", "advisory"), age
     assert "RDB dump.rdb written 0.0 h ago" in age["message"]
     assert "(--max-save-age)" in age["message"]
     count = check(drill, "test_backup_key_count")
-    assert (count["outcome"], count["severity"]) == ("failed", "advisory"), count
+    assert (count["outcome"], count["severity"]) == ("advisory", "advisory"), count
     assert count["message"].startswith(
         "22 keys in the backup, 32 in the live server now (69%): more than 10% apart"
     )
@@ -91,8 +91,8 @@ def test_drill_without_a_live_server_skips_the_count(defects, tmp_path):
     _, rdb, _, _ = defects
     drill = run_suite(tmp_path / "reports", "--rdb", str(rdb))
     count = check(drill, "test_backup_key_count")
-    assert count["outcome"] == "skipped"
-    assert "no live server to compare with: give --redis-url too" in count["message"]
+    assert count["outcome"] == "not_applicable"
+    assert count["message"].startswith("no live server to compare with: give --redis-url too")
 
 
 def test_a_newer_rdb_format_is_named(defects, tmp_path):
