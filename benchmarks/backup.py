@@ -104,7 +104,10 @@ def once(keys: int, tmp: Path) -> None:
         print(backup.line("backup", count, f", file {out.stat().st_size / 2**20:.0f} MiB"))
         restore = timed(target, "restore", str(out), "--redis-url", target.url, "--allow-write")
         print(restore.line("restore", count, " (validation, RESTORE and verification)"))
-        digests = [redis.Redis(port=s.port).execute_command("DEBUG", "DIGEST") for s in (source, target)]
+        digests = [
+            redis.Redis(port=s.port, socket_timeout=600).execute_command("DEBUG", "DIGEST")
+            for s in (source, target)
+        ]
         print(f"DEBUG DIGEST equal: {digests[0] == digests[1]} ({digests[0]!r})")
     finally:
         source.stop()
