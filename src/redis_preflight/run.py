@@ -287,12 +287,16 @@ def drill_run(settings: PreflightSettings, live: list[Target], health: HealthEnd
     drill = start_drill(settings.rdb, settings.backup)
     if live:
         count_live(drill, live[0], settings)
-    profile = settings.profile or (infer_profile(live[0])[0] if live else None)
+    inferred = infer_profile(live[0]) if live and settings.profile is None else None
+    profile = inferred[0] if inferred else settings.profile
     settings = settings.model_copy(update={"only": ("keys",), "skip": (), "profile": profile})
     target = parse_target(drill.server.url)
-    return PreflightRun(
+    run = PreflightRun(
         settings, target, provider=drill.provider, on_close=drill.stop, health=health, drill=drill
     )
+    if inferred:
+        run.profile_reason = f"{inferred[1]}, of the live server {live[0].redacted}"
+    return run
 
 
 def _run_for(settings: PreflightSettings, target: Target, health: HealthEndpoint | None) -> PreflightRun:
