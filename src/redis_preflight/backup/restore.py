@@ -113,9 +113,10 @@ def _send_restores(batch: list[tuple[KeyRecord, bytes]], pipe: RespPipe, server:
     flags += [b"ABSTTL"] if server.major >= 5 else []
     head, tail = b"*%d\r\n$7\r\nRESTORE\r\n" % (4 + len(flags)), b"".join(bulks(flags))
     now_ms = int(time.time() * 1000)
+    absolute = server.major >= 5
     restores = [
         b"".join(
-            (head, _BULK % (len(r.name), r.name), _ttl(r, server, now_ms), _BULK % (len(dump), dump), tail)
+            (head, _BULK % (len(r.name), r.name), _ttl(r, absolute, now_ms), _BULK % (len(dump), dump), tail)
         )
         for r, dump in batch
     ]
@@ -137,11 +138,11 @@ def _restore_replies(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, tally: 
     return refused
 
 
-def _ttl(record: KeyRecord, server: Server, now_ms: int) -> bytes:
+def _ttl(record: KeyRecord, absolute: bool, now_ms: int) -> bytes:
     """RESTORE's TTL argument: the expiry itself with ABSTTL (Redis 5+), else the time left."""
     if record.expires_at_ms is None:
         return b"$1\r\n0\r\n"
-    ttl = b"%d" % (record.expires_at_ms if server.major >= 5 else max(1, record.expires_at_ms - now_ms))
+    ttl = b"%d" % (record.expires_at_ms if absolute else max(1, record.expires_at_ms - now_ms))
     return _BULK % (len(ttl), ttl)
 
 
@@ -179,9 +180,10 @@ def verify(manifest: Manifest, pipe: RespPipe, server: Server, mode: Mode) -> Ta
     """
     tally = Tally()
     expiry = b"PEXPIRETIME" if server.major >= 7 else b"PTTL"
+    asked_expiry = b"*2\r\n" + bulks([expiry])[0]
     asked: list[KeyRecord] = []
     for batch in batches(manifest):
-        pipe.send(b"".join(_questions(record, expiry) for record in batch))
+        pipe.send(b"".join(_questions(record, asked_expiry) for record in batch))
         _answers(asked, pipe, mode, expiry, tally)
         asked = batch
     _answers(asked, pipe, mode, expiry, tally)
@@ -204,9 +206,9 @@ def _answers(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, expiry: bytes, 
 
 
 def _questions(record: KeyRecord, expiry: bytes) -> bytes:
+    """TYPE, the expiry (`expiry` is the command's header) and the length of one key."""
     name = _BULK % (len(record.name), record.name)
-    length = _LENGTHS.get(record.type, _EXISTS)
-    return b"".join((_TYPE, name, b"*2\r\n$%d\r\n%b\r\n" % (len(expiry), expiry), name, length, name))
+    return b"".join((_TYPE, name, expiry, name, _LENGTHS.get(record.type, _EXISTS), name))
 
 
 def _compare(
