@@ -10,9 +10,9 @@ from urllib.parse import quote
 
 import pytest
 import redis
-from backup_servers import calls, seed_every_type, subcommand, writes
+from helpers.backup import calls, seed_every_type, subcommand, writes
+from helpers.topologies import start_cluster
 from test_progress_e2e import run_on_a_terminal
-from topologies import start_cluster
 
 from conftest import PASSWORD
 from redis_preflight.backup.format import validate

@@ -8,8 +8,8 @@ import time
 
 import pytest
 import redis
-from backup_servers import subcommand
-from keys_servers import seed_defects_a
+from helpers.backup import subcommand
+from helpers.keys import seed_defects_a
 
 from conftest import run_suite
 
