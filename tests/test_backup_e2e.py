@@ -211,7 +211,7 @@ def test_merge_keeps_and_replace_overwrites(small_backup, redis_factory, flag, k
 
 def test_expired_keys_are_skipped_and_counted(redis_factory, tmp_path):
     source, target = redis_factory(), redis_factory()
-    client(source).set("soon", "x", px=8000)
+    client(source).set("soon", "x", px=15_000)  # outlives a backup on a busy machine
     client(source).set("stays", "x", ex=3600)
     path = tmp_path / "b.jsonl"
     assert subcommand("backup", "--redis-url", source.url, "--out", str(path)).returncode == 0
