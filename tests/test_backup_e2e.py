@@ -331,3 +331,16 @@ def test_progress_on_a_terminal_only(redis_factory, tmp_path, ci):
         assert "keys/s, about" not in output
     else:
         assert re.search(r"\rbackup: [\d,]+ of 3,000 keys, [\d,]+ keys/s, about \d+ s left", output), output
+
+
+def test_a_value_over_the_reply_cap_needs_max_reply_bytes(redis_factory, tmp_path):
+    source, target = redis_factory(), redis_factory()
+    client(source).set("big", b"x" * (20 << 20))
+    path = tmp_path / "b.jsonl"
+    refused = subcommand("backup", "--redis-url", source.url, "--out", str(path))
+    assert refused.returncode == 3, refused.output
+    assert "exceeded 16 MiB (--max-reply-bytes)" in refused.output
+    cap = ("--max-reply-bytes", str(64 << 20))
+    assert subcommand("backup", "--redis-url", source.url, "--out", str(path), *cap).returncode == 0
+    restored = subcommand("restore", str(path), "--redis-url", target.url, "--allow-write", *cap)
+    assert "verify: 1 keys match the file" in restored.output, restored.output

@@ -72,6 +72,9 @@ def subcommands() -> argparse.ArgumentParser:
         )
         each.add_argument("--connect-timeout", type=float, help="seconds for a TCP connect (default 5)")
         each.add_argument("--socket-timeout", type=float, help="seconds for any reply (default 5)")
+        each.add_argument(
+            "--max-reply-bytes", type=int, help="refuse a larger reply, e.g. a huge value (default 16 MiB)"
+        )
         each.add_argument("--tls-ca-file", help="CA bundle (PEM) to verify the server")
         each.add_argument("--tls-cert-file", help="client certificate (PEM)")
         each.add_argument("--tls-key-file", help="the client certificate's private key (PEM)")
@@ -87,6 +90,7 @@ def run_subcommand(args: list[str]) -> int:
     shared = (
         "connect_timeout",
         "socket_timeout",
+        "max_reply_bytes",
         "tls_ca_file",
         "tls_cert_file",
         "tls_key_file",
