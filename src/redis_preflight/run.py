@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import redis
 
+from redis_preflight.backup.drill import Drill, count_live, start_drill
 from redis_preflight.config.fleet import given_urls, labels, parse_all, shard
 from redis_preflight.config.health_url import HealthEndpoint, HealthUrlError, parse_health_url
 from redis_preflight.config.profiles import BUDGETS, MIN_REPLICAS, Budgets, Profile, infer_profile
@@ -96,6 +97,8 @@ class PreflightRun:
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
     stopped: StoppedAnswering | None = field(default=None, init=False)
+    # --rdb / --backup: the backup loaded into a local server, which is then the target.
+    drill: Drill | None = None
     contract: Contract = field(init=False)
 
     def __post_init__(self) -> None:
@@ -271,6 +274,8 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
     _make_report_dir(base / settings.report_dir, settings.source_of("report_dir"))
     health = health_endpoint(settings)
     given = given_urls(settings, base)
+    if settings.rdb is not None or settings.backup is not None:
+        return (drill_run(settings, parse_all(given)[:1], health),)
     if not given:
         raise SettingsError(NO_TARGET)
     if given[0].url == EPHEMERAL and len(given) == 1:
@@ -332,6 +337,24 @@ def _run_for(
     run = PreflightRun(settings, target, health=health, label=label)
     if target.sentinels is not None:
         run.use_lookup(locate_primary(target, settings))
+    return run
+
+
+def drill_run(settings: PreflightSettings, live: list[Target], health: HealthEndpoint | None) -> PreflightRun:
+    """The keys area against a local server holding the backup; the live server (if given) is
+    asked its DBSIZE only, and lends the drill its profile."""
+    drill = start_drill(settings.rdb, settings.backup)
+    if live:
+        count_live(drill, live[0], settings)
+    inferred = infer_profile(live[0]) if live and settings.profile is None else None
+    profile = inferred[0] if inferred else settings.profile
+    settings = settings.model_copy(update={"only": ("keys",), "skip": (), "profile": profile})
+    target = parse_target(drill.server.url)
+    run = PreflightRun(
+        settings, target, provider=drill.provider, on_close=drill.stop, health=health, drill=drill
+    )
+    if inferred:
+        run.profile_reason = f"{inferred[1]}, of the live server {live[0].redacted}"
     return run
 
 

@@ -90,6 +90,10 @@ OPTIONS = (
         "key contract: contract.toml, pyproject.toml, module[:NAME] or file.py[:NAME] exposing CONTRACT",
     ),
     Option("--key-policies", "key_policies", str, 'JSON: {"rate_limit": {"max_ttl": 7200}, ...}'),
+    Option(
+        "--rdb", "rdb", str, "restore drill: load this dump.rdb into a local redis-server, check its keys"
+    ),
+    Option("--backup", "backup", str, "restore drill: the same for a `redis-preflight backup` file"),
     # managed services (docs/providers/)
     Option(
         "--renamed-command", "renamed_command", REPEATABLE, "COMMAND=NEW_NAME renamed on the server (secret)"

@@ -205,6 +205,10 @@ class PreflightSettings(BaseSettings):
         except json.JSONDecodeError as e:
             raise ValueError(f"not valid JSON ({e})") from None
 
+    # The restore drill: a backup loaded into a throwaway local server, judged by the keys area.
+    rdb: FilePath | None = None
+    backup: FilePath | None = None
+
     # --- end of the keys area ---
 
     # Managed services: renamed commands and short-lived cloud tokens (docs/providers/).

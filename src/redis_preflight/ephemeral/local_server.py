@@ -83,7 +83,7 @@ class LocalRedis:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise LocalServerError(f"redis-server exited at start: {self._log_tail()}")
+                raise LocalServerError(f"redis-server exited at start: {self.log_tail()}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 return
@@ -92,7 +92,7 @@ class LocalRedis:
         self.stop()
         raise LocalServerError(f"redis-server did not listen on {port} in {timeout} s")
 
-    def _log_tail(self) -> str:
+    def log_tail(self) -> str:
         lines = self.log.read_text().splitlines() if self.log.exists() else []
         return " | ".join(lines[-3:]) or "(no log)"
 
