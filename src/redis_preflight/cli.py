@@ -58,6 +58,12 @@ def subcommands() -> argparse.ArgumentParser:
         "--match", action="append", default=[], help="only keys matching this glob (repeatable)"
     )
     backup.add_argument("--max-ops-per-sec", type=int, help="throttle: commands per second (default: none)")
+    backup.add_argument(
+        "--renamed-command",
+        action="append",
+        metavar="COMMAND=NEW_NAME",
+        help="a command the server renamed (repeatable; a secret, never shown)",
+    )
     restore = commands.add_parser("restore", help="write a backup into a db, then verify it")
     restore.add_argument("file", type=Path, help="a file written by redis-preflight backup")
     restore.add_argument("--allow-write", action="store_true", help="without it nothing is written")
@@ -99,6 +105,8 @@ def run_subcommand(args: list[str]) -> int:
     settings = {
         name: getattr(options, name) for name in (*shared, "max_ops_per_sec") if hasattr(options, name)
     }
+    if getattr(options, "renamed_command", None):
+        settings["renamed_command"] = options.renamed_command
     connection = commands.Connection(options.redis_url, settings)
     if options.command == "backup":
         return commands.run(lambda: commands.backup(connection, options.out, options.match))
