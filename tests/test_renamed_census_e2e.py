@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
+from helpers.backup import subcommand
+from helpers.topologies import LocalCluster, cluster_node
+from redis.exceptions import RedisClusterException
 
 from conftest import clean_env
-from helpers.backup import subcommand
+from redis_preflight.config.settings import PreflightSettings
+from redis_preflight.config.target import parse_target
 from redis_preflight.contract.samples import seed
+from redis_preflight.probes.client import open_cluster_client
 
 RENAMED = {
     "SCAN": "scan-5e1f0c2a9d",
@@ -61,11 +67,24 @@ def test_with_the_option_the_census_runs_renamed_and_never_shows_the_names(run_p
     assert shown(outcome.outputs()) == []
 
 
+# A restore target that renamed the commands restore and its verification send.
+RESTORE_RENAMED = {
+    "RESTORE": "restore-6b1d9e0f4c",
+    "TYPE": "type-2f8a51c7e0",
+    "PEXPIRETIME": "pexpiretime-d03c9b7a18",
+    "STRLEN": "strlen-4e7f02a9b6",
+}
+RESTORE_OPTIONS = [
+    part for command, name in RESTORE_RENAMED.items() for part in ("--renamed-command", f"{command}={name}")
+]
+
+
 def test_backup_renamed(tmp_path, renamed_keys):
     path = tmp_path / "keys.jsonl"
     refused = subcommand("backup", "--redis-url", renamed_keys.url, "--out", str(path))
     assert refused.returncode != 0
-    assert "SCAN" in refused.output and shown(refused.output) == []
+    assert "SCAN" in refused.output
+    assert shown(refused.output) == []
     ran = subcommand("backup", "--redis-url", renamed_keys.url, "--out", str(path), *OPTIONS)
     assert ran.returncode == 0, ran.output
     written = path.read_text(encoding="utf-8")
@@ -87,8 +106,62 @@ def infer(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_contract_infer_renamed(renamed_keys):
     refused = infer(renamed_keys.url)
     assert refused.returncode == 2, refused.stdout + refused.stderr
-    assert "SCAN" in refused.stderr and shown(refused.stdout + refused.stderr) == []
+    assert "SCAN" in refused.stderr
+    assert shown(refused.stdout + refused.stderr) == []
     done = infer(renamed_keys.url, *OPTIONS)
     assert done.returncode == 0, done.stderr
     assert "[[keys]]" in done.stdout or "pattern" in done.stdout, done.stdout
     assert shown(done.stdout + done.stderr) == []
+
+
+def test_restore_renamed(tmp_path, renamed_keys, redis_factory):
+    path = tmp_path / "keys.jsonl"
+    assert subcommand("backup", "--redis-url", renamed_keys.url, "--out", str(path), *OPTIONS).returncode == 0
+    target = redis_factory(*(f"rename-command {command} {name}" for command, name in RESTORE_RENAMED.items()))
+    secrets = list(RESTORE_RENAMED.values())
+    refused = subcommand("restore", str(path), "--redis-url", target.url, "--allow-write")
+    assert refused.returncode != 0, refused.output
+    assert "RESTORE" in refused.output
+    assert not [n for n in secrets if n in refused.output]
+    redis.Redis(port=target.port).flushall()
+    ran = subcommand("restore", str(path), "--redis-url", target.url, "--allow-write", *RESTORE_OPTIONS)
+    assert ran.returncode == 0, ran.output
+    assert redis.Redis(port=target.port).dbsize() == redis.Redis(port=renamed_keys.port).dbsize()
+    assert not [n for n in secrets if n in ran.output]
+
+
+CLUSTER_RENAMED = {"CLUSTER": "cluster-8d2e7f41ab", "COMMAND": "command-1c6b93e0d5"}
+
+
+@pytest.fixture(scope="module")
+def renamed_cluster(tmp_path_factory):
+    """A lone node owning every slot, CLUSTER and COMMAND renamed (the bootstrap sends both)."""
+    directives = [f"rename-command {command} {name}" for command, name in CLUSTER_RENAMED.items()]
+    node = cluster_node(
+        tmp_path_factory.mktemp("renamed-cluster"), "cluster-announce-ip 127.0.0.1", *directives
+    )
+    cluster = LocalCluster([node])
+    try:
+        admin = redis.Redis(port=node.port, decode_responses=True)
+        admin.execute_command(CLUSTER_RENAMED["CLUSTER"], "ADDSLOTS", *range(16384))
+        deadline = time.monotonic() + 30
+        while "cluster_state:ok" not in admin.execute_command(CLUSTER_RENAMED["CLUSTER"], "INFO"):
+            assert time.monotonic() < deadline, "the lone node never reached cluster_state:ok"
+            time.sleep(0.1)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def test_cluster_bootstrap_renamed(renamed_cluster):
+    target = parse_target(f"redis://127.0.0.1:{renamed_cluster.nodes[0].port}")
+    with pytest.raises((redis.RedisError, RedisClusterException)):
+        open_cluster_client(target, PreflightSettings()).ping()  # type: ignore[call-arg]
+    renames = [f"{command}={name}" for command, name in CLUSTER_RENAMED.items()]
+    settings = PreflightSettings(renamed_command=renames)  # type: ignore[call-arg]
+    cluster = open_cluster_client(target, settings)
+    try:
+        assert cluster.set("renamed:key", "1")
+        assert cluster.get("renamed:key") == b"1"
+    finally:
+        cluster.close()

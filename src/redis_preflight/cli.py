@@ -58,12 +58,6 @@ def subcommands() -> argparse.ArgumentParser:
         "--match", action="append", default=[], help="only keys matching this glob (repeatable)"
     )
     backup.add_argument("--max-ops-per-sec", type=int, help="throttle: commands per second (default: none)")
-    backup.add_argument(
-        "--renamed-command",
-        action="append",
-        metavar="COMMAND=NEW_NAME",
-        help="a command the server renamed (repeatable; a secret, never shown)",
-    )
     restore = commands.add_parser("restore", help="write a backup into a db, then verify it")
     restore.add_argument("file", type=Path, help="a file written by redis-preflight backup")
     restore.add_argument("--allow-write", action="store_true", help="without it nothing is written")
@@ -85,6 +79,12 @@ def subcommands() -> argparse.ArgumentParser:
         each.add_argument("--tls-cert-file", help="client certificate (PEM)")
         each.add_argument("--tls-key-file", help="the client certificate's private key (PEM)")
         each.add_argument("--tls-insecure", action="store_true", default=None, help="skip certificate checks")
+        each.add_argument(
+            "--renamed-command",
+            action="append",
+            metavar="COMMAND=NEW_NAME",
+            help="a command the server renamed (repeatable; a secret, never shown)",
+        )
     return parser
 
 

@@ -28,12 +28,6 @@ _INCOMPLETE = object()  # hiredis' default, False, equals the reply 0 and would 
 _BULK = b"$%d\r\n%b\r\n"
 
 
-def command(*args: bytes | int) -> bytes:
-    """A command as RESP, its name as given: only for a server of the verifier's own (a restore
-    target, tests); a pipe's commands go through RespPipe.wire, renamed."""
-    return b"*%d\r\n" % len(args) + _arguments(args)
-
-
 def _arguments(args: tuple[bytes | int, ...]) -> bytes:
     parts = [arg if isinstance(arg, bytes) else str(arg).encode() for arg in args]
     return b"".join([_BULK % (len(part), part) for part in parts])
