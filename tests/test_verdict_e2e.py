@@ -158,16 +158,17 @@ def test_busy_server_never_passes(run_preflight, redis_factory):
     assert outcome.returncode in (1, EXIT_INCOMPLETE)
 
 
-def test_replica_target_fails_naming_the_primary(run_preflight, redis_factory, plain_redis):
-    replica = redis_factory(f"replicaof 127.0.0.1 {plain_redis.port}")
+def test_replica_target_fails_naming_the_primary(run_preflight, redis_factory):
+    primary = redis_factory()  # its own: a replica would change what other tests see of plain_redis
+    replica = redis_factory(f"replicaof 127.0.0.1 {primary.port}")
     client = redis.Redis(port=replica.port)
     wait_until(lambda: client.info("replication")["master_link_status"] == "up", "the replica's link")
     outcome = run_preflight("--redis-url", replica.url)
     assert outcome.returncode == 1, outcome.output
     writes = outcome.check("test_writes_reach_primary")
     assert (writes["outcome"], writes["severity"]) == ("failed", "blocking")
-    assert f"read-only replica of 127.0.0.1:{plain_redis.port}" in writes["message"]
-    assert f"redis://127.0.0.1:{plain_redis.port}/0" in writes["message"]
+    assert f"read-only replica of 127.0.0.1:{primary.port}" in writes["message"]
+    assert f"redis://127.0.0.1:{primary.port}/0" in writes["message"]
     assert "is granted" in outcome.check("test_app_commands_allowed")["message"]
     declared = run_preflight("--redis-url", replica.url, "--read-only-target")
     assert declared.check("test_writes_reach_primary")["outcome"] == "passed"
