@@ -165,7 +165,8 @@ def _env_file(config: pytest.Config) -> Path | None:
         default = base / ".env"
         return default if default.is_file() else None
     path = base / given
-    if not path.is_file():
+    # /dev/null or a pipe is an empty (or streamed) env file; only a missing path or a folder is wrong.
+    if not path.exists() or path.is_dir():
         raise pytest.UsageError(f"env file {given} from --env-file not found")
     return path
 

@@ -15,6 +15,8 @@ from redis_preflight.config.target import Target
 class Fault(StrEnum):
     DNS = "name does not resolve"
     REFUSED = "connection refused"
+    NO_SOCKET = "unix socket not found"
+    SOCKET_PERMISSION = "unix socket permission denied"
     CONNECT_TIMEOUT = "connect timeout"
     READ_TIMEOUT = "read timeout"
     CLOSED = "connection closed by the server"
