@@ -41,3 +41,20 @@ def test_noauth_on_a_unix_socket_gives_the_unix_form(run_preflight, socket_redis
     assert auth["outcome"] == "failed"
     assert f"(add unix://:PASSWORD@{path}?db=0 or unix://USER:PASSWORD@...)" in auth["message"]
     assert "redis://:PASSWORD@" not in auth["message"]
+
+
+def test_key_families_without_colons_are_named(run_preflight, redis_factory):
+    import redis
+
+    server = redis_factory()
+    client = redis.Redis(port=server.port)
+    for n in range(5):
+        client.set(f"celery-task-meta-{n}f0e4a2c-1b7d-4c3e-9a55-{n:012d}", "{}")
+        client.set(f"session.a{n}b{n}c", "x")
+    client.set("counter", 1)
+    outcome = run_preflight("--redis-url", server.url, "--only", "keys")
+    unmatched = outcome.check("test_unmatched_keys")
+    assert unmatched["outcome"] == "failed", outcome.output
+    assert "celery-task-meta-* 5," in unmatched["message"]
+    assert "session.* 5," in unmatched["message"]
+    assert "(no ':' in the name)" not in unmatched["message"]
