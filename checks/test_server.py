@@ -126,7 +126,7 @@ def test_persistence_enabled(preflight, server_snapshot, finding):
 
 
 @pytest.mark.severity("advisory", production="blocking")
-def test_last_save_succeeded(server_snapshot, finding):
+def test_last_save_succeeded(reachability, server_snapshot, finding):
     persistence = server_snapshot.persistence
     failed = [
         f"{field}:{status}"
@@ -137,11 +137,27 @@ def test_last_save_succeeded(server_snapshot, finding):
         )
         if status != "ok"
     ]
+    refused = reachability.handshake is not None and reachability.handshake.refused_writes is not None
+    if refused:
+        # The refused writes are the one blocking finding (test_ping); this one says what failed.
+        finding.escalate(Severity.ADVISORY)
     assert not failed, (
-        f"{', '.join(failed)}: the last save failed, and Redis still takes writes that a restart would "
-        "lose; check disk space and that 'dir' is writable (the server log says why)"
+        f"{', '.join(failed)}: {at_risk(persistence, refused)}; check disk space and that 'dir' is "
+        "writable (the server log says why), then BGSAVE"
     )
     finding.observed(f"last BGSAVE and AOF writes ok{persistence.in_progress}")
+
+
+def at_risk(persistence, refused):
+    """What a failed save really puts at risk: the AOF, when on and healthy, still keeps every write."""
+    if refused:
+        return "the last save failed and the server refuses writes until one succeeds (see test_ping)"
+    if persistence.aof_enabled and persistence.aof_write_status == "ok":
+        return (
+            "the last RDB snapshot failed; the append-only file still keeps every write, but the RDB "
+            "backups are stale and a replica's full sync (which needs an RDB) will fail"
+        )
+    return "the last save failed, and Redis still takes writes that a restart would lose"
 
 
 @pytest.mark.severity("advisory", production="blocking")

@@ -8,7 +8,7 @@ from conftest import PASSWORD
 
 
 def test_env_file_dev_null_is_an_empty_env_file(run_preflight, plain_redis):
-    outcome = run_preflight("--redis-url", plain_redis.url, "--env-file", "/dev/null")
+    outcome = run_preflight("--redis-url", plain_redis.url, "--env-file", "/dev/null", "--only", "connection")
     assert outcome.returncode == 0, outcome.output
     assert "not found" not in outcome.output
 
@@ -58,3 +58,58 @@ def test_key_families_without_colons_are_named(run_preflight, redis_factory):
     assert "celery-task-meta-* 5," in unmatched["message"]
     assert "session.* 5," in unmatched["message"]
     assert "(no ':' in the name)" not in unmatched["message"]
+
+
+def failed_save_redis(redis_factory, *directives: str):
+    """A server whose BGSAVE fails (dump.rdb is a folder, so the rename fails), AOF healthy."""
+    import time
+
+    import redis
+
+    server = redis_factory("appendonly yes", *directives)
+    client = redis.Redis(port=server.port)
+    while client.info("persistence")["loading"]:
+        time.sleep(0.05)
+    (server.directory / "dump.rdb").mkdir()
+    client.set("user_session:1", "{}")
+    client.bgsave()
+    deadline = time.monotonic() + 10
+    while client.info("persistence")["rdb_last_bgsave_status"] != "err":
+        assert time.monotonic() < deadline, "BGSAVE did not fail"
+        time.sleep(0.05)
+    return server
+
+
+def test_failed_bgsave_with_aof_names_what_is_at_risk(run_preflight, redis_factory):
+    server = failed_save_redis(redis_factory, "stop-writes-on-bgsave-error no")
+    outcome = run_preflight("--redis-url", server.url, "--profile", "remote", "--only", "server")
+    save = outcome.check("test_last_save_succeeded")
+    assert save["outcome"] == "failed"
+    assert save["message"].startswith(
+        "rdb_last_bgsave_status:err: the last RDB snapshot failed; the append-only file still keeps "
+        "every write, but the RDB backups are stale and a replica's full sync"
+    )
+    assert "a restart would lose" not in save["message"]
+
+
+def test_misconf_is_one_blocking_finding_and_reads_still_run(run_preflight, redis_factory):
+    server = failed_save_redis(redis_factory, "save 3600 1")
+    outcome = run_preflight("--redis-url", server.url, "--profile", "production")
+    about_the_save = [
+        c["id"].split("::")[-1]
+        for c in outcome.summary["checks"]
+        if c["outcome"] == "failed" and c["severity"] == "blocking" and "save" in c["message"].lower()
+    ]
+    assert about_the_save == ["test_ping"], outcome.output
+    ping = outcome.check("test_ping")
+    assert ping["message"] == (
+        f"MISCONF at 127.0.0.1:{server.port}: the server refuses every write (and PING) because the last "
+        "RDB snapshot (BGSAVE) failed; reads still answer. Check disk space and that 'dir' is writable "
+        "(the server log says why), then BGSAVE"
+    )
+    save = outcome.check("test_last_save_succeeded")
+    assert (save["outcome"], save["severity"]) == ("failed", "advisory")
+    assert "refuses writes until one succeeds (see test_ping)" in save["message"]
+    for name in ("test_server_identity", "test_round_trip_latency", "test_census", "test_memory_headroom"):
+        assert outcome.check(name)["outcome"] in ("passed", "failed"), (name, outcome.check(name))
+    assert "target unreachable" not in outcome.output

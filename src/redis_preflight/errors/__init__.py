@@ -8,6 +8,7 @@ from redis_preflight.errors.faults import (
     Fault,
     LegacyTls,
     PlaintextToTls,
+    SanlessCertificate,
     TlsToPlaintext,
     UsernameWithoutAcl,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "Fault",
     "LegacyTls",
     "PlaintextToTls",
+    "SanlessCertificate",
     "TlsToPlaintext",
     "UsernameWithoutAcl",
     "classify",

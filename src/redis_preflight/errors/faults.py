@@ -87,6 +87,11 @@ class LegacyTls(rx.ConnectionError):
     """The server speaks only TLS older than 1.2; the message is the version it offered."""
 
 
+class SanlessCertificate(rx.ConnectionError):
+    """The hostname did not match and the certificate lists no subjectAltName; the message is its
+    subject."""
+
+
 class UsernameWithoutAcl(rx.AuthenticationError):
     """The username was rejected but the password alone was accepted: the server has no such user."""
 

@@ -109,11 +109,11 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
             "this); checks that need it are skipped",
         )
     if "MISCONF" in upper:
+        failed = "the last AOF write" if "AOF" in upper else "the last RDB snapshot (BGSAVE)"
         return diagnosis(
             Fault.MISCONF,
-            "the last save (RDB snapshot or AOF write) failed, and Redis refuses writes and PING "
-            "until one succeeds; "
-            "check disk space and that 'dir' is writable (the server log says why)",
+            f"the server refuses every write (and PING) because {failed} failed; reads still answer. "
+            "Check disk space and that 'dir' is writable (the server log says why), then BGSAVE",
         )
     if "MAX NUMBER OF CLIENTS" in upper:
         return diagnosis(

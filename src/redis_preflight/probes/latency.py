@@ -62,11 +62,14 @@ class LatencySample:
         return f"{shown} over {len(self.samples_ms)} PINGs in {self.elapsed_s:.2f} s"
 
 
-def sample_latency(client: redis.Redis, samples: int, window_s: float) -> LatencySample:
+def sample_latency(
+    client: redis.Redis, samples: int, window_s: float, command: tuple[str, ...] = ("PING",)
+) -> LatencySample:
     """PING one at a time, like redis-cli --latency, until `samples` or `window_s`, whichever first.
 
     Each PING is sent and read on the run's connection itself: redis-py's per-command work (pool,
-    retry, callbacks) costs about 0.08 ms here, as much as a loopback round trip.
+    retry, callbacks) costs about 0.08 ms here, as much as a loopback round trip. A server that
+    refuses PING (MISCONF) is timed with `command` ECHO instead.
     """
     taken: list[float] = []
     connection = client.connection_pool.get_connection()
@@ -74,7 +77,7 @@ def sample_latency(client: redis.Redis, samples: int, window_s: float) -> Latenc
     try:
         while len(taken) < samples and time.perf_counter() - started < window_s:
             sent = time.perf_counter()
-            connection.send_command("PING")  # type: ignore[no-untyped-call]
+            connection.send_command(*command)  # type: ignore[no-untyped-call]
             connection.read_response()
             taken.append((time.perf_counter() - sent) * 1000)
             time.sleep(PAUSE_S)
