@@ -113,3 +113,31 @@ def test_misconf_is_one_blocking_finding_and_reads_still_run(run_preflight, redi
     for name in ("test_server_identity", "test_round_trip_latency", "test_census", "test_memory_headroom"):
         assert outcome.check(name)["outcome"] in ("passed", "failed"), (name, outcome.check(name))
     assert "target unreachable" not in outcome.output
+
+
+def test_cluster_renamed_away_on_a_cluster_node_is_told_by_info(run_preflight, redis_factory):
+    from redis_preflight.ephemeral.local_server import free_port
+
+    port = free_port()
+    server = redis_factory(
+        "cluster-enabled yes", f"cluster-port {free_port()}", 'rename-command CLUSTER ""', port=port
+    )
+    outcome = run_preflight("--redis-url", server.url, "--only", "cluster")
+    state = outcome.check("test_cluster_state_ok")
+    assert state["outcome"] != "passed"
+    # `in`, not startswith: the outcome helpers' class name may lead the reason (issue 12 words it).
+    assert (
+        "a cluster node (INFO cluster_enabled:1), but its topology is hidden: unknown command at"
+        in (state["message"])
+    ), state
+    assert "cannot tell whether" not in outcome.output
+
+
+def test_cluster_renamed_away_on_a_standalone_server_is_not_a_cluster(run_preflight, redis_factory):
+    server = redis_factory('rename-command CLUSTER ""')
+    outcome = run_preflight("--redis-url", server.url, "--only", "cluster")
+    assert outcome.returncode == 0, outcome.output
+    state = outcome.check("test_cluster_state_ok")
+    assert state["message"].endswith(
+        "not a Redis Cluster (INFO cluster_enabled:0): the cluster checks apply to cluster nodes"
+    )
