@@ -141,3 +141,26 @@ def test_cluster_renamed_away_on_a_standalone_server_is_not_a_cluster(run_prefli
     assert state["message"].endswith(
         "not a Redis Cluster (INFO cluster_enabled:0): the cluster checks apply to cluster nodes"
     )
+
+
+def test_redis_enterprise_reply_shapes_are_understood(run_preflight, redis_factory):
+    from provider_servers import enterprise_proxy
+
+    server = redis_factory("user default off", "user ldap-alice on >s3cret ~* &* +@all")
+    with enterprise_proxy(server.port) as port:
+        outcome = run_preflight("--redis-url", f"redis://ldap-alice:s3cret@127.0.0.1:{port}/0")
+    assert outcome.check("test_authenticated")["outcome"] == "passed", outcome.output
+    errors = [c["id"] for c in outcome.summary["checks"] if c["outcome"] == "error"]
+    assert not errors, outcome.output
+    assert "TypeError" not in outcome.output
+    for name in ("test_dangerous_commands_disabled", "test_app_commands_allowed"):
+        check = outcome.check(name)
+        assert check["outcome"] != "passed"
+        assert check["message"] == (
+            "ACL DRYRUN does not know user 'ldap-alice', though it logged in: an externally managed user "
+            "(LDAP on Redis Enterprise or Redis Cloud) whose rights ACL rules do not hold; check its "
+            "role's Redis ACL in the provider's console"
+        )
+    slow = outcome.check("test_slow_commands")
+    assert "KEYS * 25.0 ms" in slow["message"], slow
+    assert outcome.check("test_server_snapshot")["outcome"] == "passed", outcome.check("test_server_snapshot")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -140,7 +141,14 @@ def privileges(client: redis.Redis, user: str, target: Target) -> Privileges:
         reason = classify(e, target).message
         return Privileges(user, None, (), (), unavailable=reason, verifier_only=True)
     except redis.ResponseError as e:
-        reason = f"ACL DRYRUN is not available ({e}): it needs Redis 7.0+ and an ACL command not renamed"
+        if _UNKNOWN_USER.search(str(e)):
+            reason = (
+                f"ACL DRYRUN does not know user {user!r}, though it logged in: an externally managed "
+                "user (LDAP on Redis Enterprise or Redis Cloud) whose rights ACL rules do not hold; "
+                "check its role's Redis ACL in the provider's console"
+            )
+        else:
+            reason = f"ACL DRYRUN is not available ({e}): it needs Redis 7.0+ and an ACL command not renamed"
         return Privileges(user, _rules(client, user), (), (), unavailable=reason)
     verdicts = dict(zip([*DANGEROUS, *needed], allowed, strict=True))
     return Privileges(
@@ -149,6 +157,10 @@ def privileges(client: redis.Redis, user: str, target: Target) -> Privileges:
         dangerous=tuple(name for name in DANGEROUS if verdicts[name]),
         denied=tuple(key for key in needed if not verdicts[key]),
     )
+
+
+# Redis: "User 'x' not found"; Redis Enterprise for LDAP users: "unknown user".
+_UNKNOWN_USER = re.compile(r"unknown user|user '.*' not found", re.IGNORECASE)
 
 
 def _dry_run(client: redis.Redis, user: str, commands: list[tuple[str, ...]]) -> list[bool]:
@@ -161,7 +173,7 @@ def _dry_run(client: redis.Redis, user: str, commands: list[tuple[str, ...]]) ->
         if isinstance(reply, redis.ResponseError):
             # A command disabled by rename-command is "not found": nobody may run it.
             text = str(reply).lower()
-            if "not found" not in text or args[0].lower() not in text:
+            if _UNKNOWN_USER.search(text) or "not found" not in text or args[0].lower() not in text:
                 raise reply
             allowed.append(False)
         else:

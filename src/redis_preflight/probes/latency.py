@@ -135,18 +135,39 @@ def read_slowlog(client: redis.Redis, target: Target, count: int = 10) -> SlowLo
     return SlowLog(tuple(_slow_command(entry) for entry in reply), time.time())
 
 
-def _slow_command(entry: list[Any]) -> SlowCommand:
-    # Redis Enterprise puts a complexity figure before the arguments.
-    at = 3 if isinstance(entry[3], list) else 4
-    words = [_text(arg) for arg in entry[at]] or ["?"]
-    client = _text(entry[at + 1]) if len(entry) > at + 1 else ""
+@dataclass(frozen=True)
+class SlowlogEntry:
+    """One SLOWLOG GET entry as the server gave it, whatever its shape; arguments not yet masked."""
+
+    started: float
+    duration_us: int
+    words: tuple[str, ...]
+    client: str
+
+
+def slowlog_entry(entry: list[Any]) -> SlowlogEntry:
+    """The one parser of SLOWLOG entries: Redis gives id, time, µs, arguments[, client, name];
+    Redis Enterprise and Redis Cloud put a complexity figure (an integer) before the arguments,
+    and Redis < 4.0 gives no client. The arguments are the first list after the duration."""
+    at = next((n for n in range(3, len(entry)) if isinstance(entry[n], list)), None)
+    words = tuple(_text(arg) for arg in entry[at]) if at is not None else ()
+    after = entry[at + 1] if at is not None and len(entry) > at + 1 else ""
+    return SlowlogEntry(
+        float(entry[1]), int(entry[2]), words, "" if isinstance(after, list) else _text(after)
+    )
+
+
+def _slow_command(raw: list[Any]) -> SlowCommand:
+    entry = slowlog_entry(raw)
+    words = list(entry.words) or ["?"]
+    client = entry.client
     named = 2 if words[0].upper() in CONTAINERS and len(words) > 1 else 1
     arguments = masked(words)[named:]
     if len(arguments) > ARGS_SHOWN:
         arguments = [*arguments[:ARGS_SHOWN], f"... (+{len(arguments) - ARGS_SHOWN} more)"]
     return SlowCommand(
-        started=float(entry[1]),
-        duration_ms=int(entry[2]) / 1000,
+        started=entry.started,
+        duration_ms=entry.duration_us / 1000,
         command=" ".join(words[:named]).upper(),
         arguments=tuple(arguments),
         client=client,

@@ -19,6 +19,7 @@ from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
 from redis_preflight.errors import classify
 from redis_preflight.probes.client import open_client
+from redis_preflight.probes.latency import slowlog_entry
 from redis_preflight.probes.server.snapshot import Blocked, ServerSnapshot, SlowEntry
 
 # Only these: CONFIG GET also answers requirepass and masterauth, which must never be read.
@@ -60,22 +61,19 @@ def _slowlog(client: redis.Redis, target: Target) -> tuple[tuple[SlowEntry, ...]
     return tuple(_slow_entry(entry) for entry in raw), None
 
 
-def _slow_entry(entry: list[Any]) -> SlowEntry:
-    words = [_text(word) for word in entry[3]]
+def _slow_entry(raw: list[Any]) -> SlowEntry:
+    entry = slowlog_entry(raw)
+    words = entry.words
     command = words[0].upper() if words else "?"
     first = words[1][:40] if len(words) > 1 else ""
     return SlowEntry(
-        started=int(entry[1]),
-        duration_us=int(entry[2]),
+        started=int(entry.started),
+        duration_us=entry.duration_us,
         command=command,
         first_argument="***" if first and command in HIDDEN_FIRST_ARGUMENT else first,
         more_arguments=max(len(words) - 2, 0),
-        client=_text(entry[4]) if len(entry) > 4 else "",
+        client=entry.client,
     )
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 @dataclass(frozen=True)
