@@ -40,6 +40,7 @@ class Fault(StrEnum):
     TLS = "TLS failure"
     NOT_REDIS = "not a Redis server"
     MAXCLIENTS = "max number of clients reached"
+    PROTECTED_MODE = "protected mode"
     LOADING = "LOADING"
     READONLY = "READONLY"
     MASTERDOWN = "MASTERDOWN"

@@ -78,6 +78,15 @@ def stopped_answering(error: BaseException, target: Target) -> Diagnosis | None:
 
 
 def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Say, stage: str) -> Diagnosis:
+    if "DENIED" in upper and "PROTECTED MODE" in upper:
+        return diagnosis(
+            Fault.PROTECTED_MODE,
+            "the server takes clients from loopback only, as the default user has no password; do "
+            "one: give the default user a password (requirepass, or ACL SETUSER default >PASSWORD) "
+            "and put it in REDIS_URL; or, on a private network only, turn protected mode off "
+            "(CONFIG SET protected-mode no from the server's own host, then CONFIG REWRITE; or "
+            "protected-mode no in redis.conf; or start it with --protected-mode no)",
+        )
     topology = _topology_diagnosis(upper, text, diagnosis)
     if topology is not None:
         return topology
