@@ -164,3 +164,25 @@ def test_redis_enterprise_reply_shapes_are_understood(run_preflight, redis_facto
     slow = outcome.check("test_slow_commands")
     assert "KEYS * 25.0 ms" in slow["message"], slow
     assert outcome.check("test_server_snapshot")["outcome"] == "passed", outcome.check("test_server_snapshot")
+
+
+def test_app_healthy_from_a_cache_while_redis_is_down(run_preflight, httpserver_ipv4, tmp_path):
+    from health_servers import HEALTHY, SEED_PATH
+
+    from redis_preflight.ephemeral.local_server import free_port
+
+    httpserver_ipv4.expect_request(SEED_PATH).respond_with_json(HEALTHY, headers={"Age": "42"})
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    (tmp_path / "backend").mkdir()
+    env_file = tmp_path / "backend" / ".env"
+    env_file.write_text(f"REDIS_URL={down}\n")
+    health_url = httpserver_ipv4.url_for(SEED_PATH)
+    outcome = run_preflight("--env-file", "backend/.env", "--health-url", health_url, "--only", "health")
+    cross = outcome.check("test_health_agrees_with_direct_probe")
+    assert cross["outcome"] == "failed"
+    assert cross["message"] == (
+        f"the application reports redis: true but the verifier cannot reach {down} (connection refused); "
+        "likely causes: 1) a cached or stale health answer: likely, the answer came from a cache (Age: 42); "
+        "2) a health check that does not really PING Redis: not ruled out, make it PING; 3) a different "
+        f"Redis: ruled out if the app reads {env_file} too"
+    )

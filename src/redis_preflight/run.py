@@ -90,6 +90,7 @@ class PreflightRun:
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
     stopped: StoppedAnswering | None = field(default=None, init=False)
+    url_source: str = "the command line (--redis-url)"  # where REDIS_URL came from, for diagnoses
     contract: Contract = field(init=False)
 
     def __post_init__(self) -> None:
@@ -206,7 +207,10 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
     targets = parse_all(given)
     if any(target.tls for target in targets):
         _load_tls_files(settings)
-    return tuple(_run_for(settings, target, health if n == 0 else None) for n, target in enumerate(targets))
+    runs = tuple(_run_for(settings, target, health if n == 0 else None) for n, target in enumerate(targets))
+    for run in runs:
+        run.url_source = source_of("redis_url", cli, env_file)
+    return runs
 
 
 def _make_report_dir(directory: Path, source: str) -> None:
