@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, ROOT, Outcome, clean_env
 
 
 def test_env_file_dev_null_is_an_empty_env_file(run_preflight, plain_redis):
@@ -186,3 +190,55 @@ def test_app_healthy_from_a_cache_while_redis_is_down(run_preflight, httpserver_
         "2) a health check that does not really PING Redis: not ruled out, make it PING; 3) a different "
         f"Redis: ruled out if the app reads {env_file} too"
     )
+
+
+def pytest_from_the_repository_root(*args: str) -> Outcome:
+    """`pytest ARGS` as a person types it at the repository root (the design's own way to run it)."""
+    env = clean_env()
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    env.pop("PYTEST_ADDOPTS", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report_dir = Path(args[args.index("--report-dir") + 1])
+    return Outcome(done.returncode, done.stdout + done.stderr, report_dir)
+
+
+def test_report_dir_that_exists_is_not_taken_for_a_test_path(plain_redis, tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    args = ("--redis-url", plain_redis.url, "--report-dir", str(reports), "--only", "connection")
+    for _ in range(2):  # the second run writes into the directory the first one made
+        outcome = pytest_from_the_repository_root(*args)
+        assert outcome.returncode == 0, outcome.output
+        assert "unrecognized arguments" not in outcome.output
+        assert f"rootdir: {ROOT}" in outcome.output
+        assert outcome.check("test_ping")["outcome"] == "passed"
+        assert {p.name for p in reports.iterdir()} >= {"report.html", "junit.xml", "summary.json"}
+
+
+@pytest.mark.parametrize("plugin", ["html", "timeout", "metadata"])
+def test_optional_plugin_disabled_leaves_its_part_out(plain_redis, tmp_path, plugin):
+    reports = tmp_path / "reports"
+    outcome = pytest_from_the_repository_root(
+        "--redis-url", plain_redis.url, "--report-dir", str(reports), "-p", f"no:{plugin}", "--only", "keys"
+    )
+    assert outcome.returncode == 0, outcome.output
+    assert "INTERNALERROR" not in outcome.output
+    assert outcome.summary["verdict"] == "pass"
+    assert outcome.check("test_census")["outcome"] == "passed"
+    assert {p.name for p in reports.iterdir()} >= {"report.html", "junit.xml", "summary.json"}
+    notice = "redis-preflight: -p no:timeout: no backstop timeout per check"
+    assert outcome.output.count(notice) == (1 if plugin == "timeout" else 0)
+
+
+def test_console_script_honours_no_timeout(run_preflight, plain_redis):
+    outcome = run_preflight("--redis-url", plain_redis.url, "-p", "no:timeout", "--only", "keys")
+    assert outcome.returncode == 0, outcome.output
+    assert outcome.output.count("redis-preflight: -p no:timeout: no backstop timeout per check") == 1

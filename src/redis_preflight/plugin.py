@@ -10,6 +10,7 @@ from typing import NamedTuple
 import pytest
 
 from redis_preflight import fixtures, stash
+from redis_preflight.config import rootdir
 from redis_preflight.config.fleet import index_of
 from redis_preflight.config.redact import Redactor, redact_fields
 from redis_preflight.config.settings import SettingsError
@@ -115,6 +116,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         else:
             group.addoption(option.flag, dest=dest, type=option.kind, help=option.help)
     group.addoption("--env-file", dest="preflight_env_file", help="env file to read (default .env)")
+    parser.addini(
+        "redis_preflight", "run the checks even with no target option (the checks' own ini)", "bool"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    flags = [option.flag for option in OPTIONS if option.kind is not FLAG]
+    rootdir.resettle(early_config, args, [*flags, "--env-file"])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -125,7 +135,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "severity(default, **per_profile): blocking or advisory, e.g. "
         "severity('advisory', production='blocking')",
     )
-    if config.option.help or config.option.markers or config.option.showfixtures:
+    if config.option.help or config.option.markers or config.option.showfixtures or not _active(config):
         return
     cli = {option.field: config.getoption(f"preflight_{option.field}") for option in OPTIONS}
     cli["strict"] = True if config.getini("strict") else None
@@ -142,7 +152,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[stash.FLEET] = runs
     redactor = Redactor(secret for each in runs for secret in each.secrets)
     config.stash[stash.REDACTOR] = redactor
-    if config.getoption("timeout", None) is None and not config.getini("timeout"):
+    if not hasattr(config.option, "timeout"):  # -p no:timeout: every Redis call keeps its own timeout
+        config.addinivalue_line("markers", "timeout: pytest-timeout's marker (disabled in this run)")
+    elif config.getoption("timeout", None) is None and not config.getini("timeout"):
         config.option.timeout = BACKSTOP_TIMEOUT_S
     for module in fixtures.MODULES:
         config.pluginmanager.register(module, module.__name__)
@@ -156,6 +168,13 @@ def _scrub_debug_log(config: pytest.Config) -> None:
     """--debug's log holds every argument and hook call: scrubbed once pytest has closed it."""
     redactor = config.stash.get(stash.REDACTOR, Redactor())
     redactor.scrub_file(config.invocation_params.dir / config.option.debug)
+
+
+def _active(config: pytest.Config) -> bool:
+    """Installed, the plugin loads in every pytest run: it acts only where asked to (a target on
+    the command line, or the checks' ini), never on a REDIS_URL meant for someone else's tests."""
+    targets = ("preflight_redis_url", "preflight_targets_file")
+    return bool(config.getini("redis_preflight")) or any(config.getoption(name) for name in targets)
 
 
 def _env_file(config: pytest.Config) -> Path | None:
@@ -181,8 +200,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             run.close()
 
 
+NO_TIMEOUT = "redis-preflight: -p no:timeout: no backstop timeout per check (every Redis call keeps its own)"
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return fleet_header_lines(stash.fleet(config)) if stash.RUN in config.stash else []
+    if stash.RUN not in config.stash:
+        return []
+    return fleet_header_lines(stash.fleet(config)) + (
+        [] if hasattr(config.option, "timeout") else [NO_TIMEOUT]
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -192,8 +218,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Target by target; connection first, then the other areas in a fixed order: reads top down."""
-    items.sort(key=lambda item: (index_of(item), _area_rank(item)))
     if stash.RUN in config.stash:
+        items.sort(key=lambda item: (index_of(item), _area_rank(item)))
         settings = stash.run(config).settings
         dropped = [item for item in items if not settings.runs_area(area_of(item))]
         if dropped:
