@@ -58,7 +58,7 @@ def test_key_families_without_colons_are_named(run_preflight, redis_factory):
     client.set("counter", 1)
     outcome = run_preflight("--redis-url", server.url, "--only", "keys")
     unmatched = outcome.check("test_unmatched_keys")
-    assert unmatched["outcome"] == "failed", outcome.output
+    assert unmatched["outcome"] == "advisory", outcome.output
     assert "celery-task-meta-* 5," in unmatched["message"]
     assert "session.* 5," in unmatched["message"]
     assert "(no ':' in the name)" not in unmatched["message"]
@@ -88,7 +88,7 @@ def test_failed_bgsave_with_aof_names_what_is_at_risk(run_preflight, redis_facto
     server = failed_save_redis(redis_factory, "stop-writes-on-bgsave-error no")
     outcome = run_preflight("--redis-url", server.url, "--profile", "remote", "--only", "server")
     save = outcome.check("test_last_save_succeeded")
-    assert save["outcome"] == "failed"
+    assert save["outcome"] == "advisory"
     assert save["message"].startswith(
         "rdb_last_bgsave_status:err: the last RDB snapshot failed; the append-only file still keeps "
         "every write, but the RDB backups are stale and a replica's full sync"
@@ -112,10 +112,10 @@ def test_misconf_is_one_blocking_finding_and_reads_still_run(run_preflight, redi
         "(the server log says why), then BGSAVE"
     )
     save = outcome.check("test_last_save_succeeded")
-    assert (save["outcome"], save["severity"]) == ("failed", "advisory")
+    assert (save["outcome"], save["severity"]) == ("advisory", "advisory")
     assert "refuses writes until one succeeds (see test_ping)" in save["message"]
     for name in ("test_server_identity", "test_round_trip_latency", "test_census", "test_memory_headroom"):
-        assert outcome.check(name)["outcome"] in ("passed", "failed"), (name, outcome.check(name))
+        assert outcome.check(name)["outcome"] in ("passed", "failed", "advisory"), (name, outcome.check(name))
     assert "target unreachable" not in outcome.output
 
 
