@@ -242,3 +242,27 @@ def test_console_script_honours_no_timeout(run_preflight, plain_redis):
     outcome = run_preflight("--redis-url", plain_redis.url, "-p", "no:timeout", "--only", "keys")
     assert outcome.returncode == 0, outcome.output
     assert outcome.output.count("redis-preflight: -p no:timeout: no backstop timeout per check") == 1
+
+
+def test_n2_on_one_target_stays_in_one_process_and_says_so(run_preflight, plain_redis):
+    outcome = run_preflight("--redis-url", plain_redis.url, "-n", "2", "--only", "connection")
+    assert outcome.returncode == 0, outcome.output
+    assert outcome.output.count("redis-preflight: -n ignored: one target runs in one process") == 1
+    assert "workers" not in outcome.output
+
+
+def test_n2_on_a_fleet_gives_each_worker_whole_targets(run_preflight, plain_redis, redis_factory):
+    import re
+
+    other = redis_factory()
+    urls = (plain_redis.url, other.url)
+    outcome = run_preflight(
+        *(a for url in urls for a in ("--redis-url", url)), "-n", "2", "-v", "--only", "connection"
+    )
+    assert outcome.returncode == 0, outcome.output
+    assert "created: 2/2 workers" in outcome.output
+    ran_on: dict[str, set[str]] = {}
+    for worker, port in re.findall(r"\[(gw\d)\] \[[ \d%]+\] \w+ \S*\[127\.0\.0\.1:(\d+)", outcome.output):
+        ran_on.setdefault(port, set()).add(worker)
+    assert sorted(ran_on) == sorted(str(p) for p in (plain_redis.port, other.port)), outcome.output
+    assert all(len(workers) == 1 for workers in ran_on.values()), ran_on

@@ -5,18 +5,19 @@ from __future__ import annotations
 import atexit
 from collections.abc import Generator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
 from redis_preflight import fixtures, stash
 from redis_preflight.config import rootdir
-from redis_preflight.config.fleet import index_of
+from redis_preflight.config.fleet import index_of, labels
 from redis_preflight.config.redact import Redactor, redact_fields
 from redis_preflight.config.settings import SettingsError
 from redis_preflight.config.target import TargetError
 from redis_preflight.contract import ContractError
 from redis_preflight.ephemeral.local_server import LocalServerError
+from redis_preflight.fixtures import workers
 from redis_preflight.fixtures.fleet import parametrize
 from redis_preflight.report.files import ReportFiles, write_usage_error
 from redis_preflight.report.writer import ReportWriter, fleet_header_lines
@@ -27,6 +28,7 @@ from redis_preflight.verdict.record import record
 from redis_preflight.verdict.summary import Summary
 
 BACKSTOP_TIMEOUT_S = 60.0
+ONE_PROCESS = pytest.StashKey[bool]()  # -n turned off: one target
 FLAG = bool  # an option that takes no value
 REPEATABLE = list  # an option that may be given several times; its values are collected
 
@@ -150,6 +152,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(message) from None
     config.stash[stash.RUN] = runs[0]
     config.stash[stash.FLEET] = runs
+    if workers.keep_one_target_in_process(config, len(runs)):
+        config.stash[ONE_PROCESS] = True
     redactor = Redactor(secret for each in runs for secret in each.secrets)
     config.stash[stash.REDACTOR] = redactor
     if not hasattr(config.option, "timeout"):  # -p no:timeout: every Redis call keeps its own timeout
@@ -206,9 +210,16 @@ NO_TIMEOUT = "redis-preflight: -p no:timeout: no backstop timeout per check (eve
 def pytest_report_header(config: pytest.Config) -> list[str]:
     if stash.RUN not in config.stash:
         return []
-    return fleet_header_lines(stash.fleet(config)) + (
-        [] if hasattr(config.option, "timeout") else [NO_TIMEOUT]
-    )
+    notices = [] if hasattr(config.option, "timeout") else [NO_TIMEOUT]
+    notices += [workers.ONE_TARGET] if config.stash.get(ONE_PROCESS, False) else []
+    return fleet_header_lines(stash.fleet(config)) + notices
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> workers.TargetScheduling | None:
+    if stash.RUN not in config.stash or config.option.dist != "load":  # -n's default; --dist wins
+        return None
+    return workers.TargetScheduling(config, log, labels([run.target for run in stash.fleet(config)]))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
