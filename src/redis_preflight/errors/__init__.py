@@ -8,6 +8,7 @@ from redis_preflight.errors.faults import (
     Fault,
     LegacyTls,
     PlaintextToTls,
+    SanlessCertificate,
     TlsToPlaintext,
     UsernameWithoutAcl,
 )
@@ -16,6 +17,7 @@ from redis_preflight.errors.health import (
     classify_health,
     classify_health_body,
     classify_health_status,
+    health_disagrees,
     health_downgrade,
     health_redirect_failure,
 )
@@ -32,6 +34,7 @@ __all__ = [
     "Fault",
     "LegacyTls",
     "PlaintextToTls",
+    "SanlessCertificate",
     "TlsToPlaintext",
     "UsernameWithoutAcl",
     "classify",
@@ -39,6 +42,7 @@ __all__ = [
     "classify_health",
     "classify_health_body",
     "classify_health_status",
+    "health_disagrees",
     "health_downgrade",
     "health_redirect_failure",
     "sentinel_failure",

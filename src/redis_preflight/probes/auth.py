@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ def authenticate(sock: socket.socket, target: Target, settings: PreflightSetting
     with sock.makefile("rwb") as stream:
         started = time.perf_counter()
         if target.password is None:
-            _call(stream, "PING")
+            _call(stream, "PING", refusal_ok="MISCONF")
             return Authentication(None, (time.perf_counter() - started) * 1000)
         # The password stays a SecretStr down to the bytes on the wire: no local holds it as text
         # for a traceback's locals (pytest -l) to show.
@@ -55,15 +56,16 @@ def _password_alone_accepted(stream: BufferedIOBase, password: SecretStr) -> boo
     return True
 
 
-def _call(stream: BufferedIOBase, *args: str | SecretStr) -> str:
-    """One RESP command and its one-line reply; an error reply raises with its code kept."""
+def _call(stream: BufferedIOBase, *args: str | SecretStr, refusal_ok: str | None = None) -> str:
+    """One RESP command and its one-line reply; an error reply raises with its code kept, unless
+    it is the `refusal_ok` one (MISCONF to a PING: the server let the client in all the same)."""
     stream.write(_command(args))
     stream.flush()
     line = stream.readline(4096)
     if not line:
         raise redis.ConnectionError("Connection closed by server.")
     reply = line.decode(errors="replace").rstrip("\r\n")
-    if reply.startswith("-"):
+    if reply.startswith("-") and not (refusal_ok and reply[1:].startswith(refusal_ok)):
         raise redis.ResponseError(reply[1:])
     return reply[1:]
 
@@ -141,7 +143,14 @@ def privileges(client: redis.Redis, user: str, prefixes: tuple[str, ...], target
         reason = classify(e, target).message
         return Privileges(user, globs, None, (), (), unavailable=reason, verifier_only=True)
     except redis.ResponseError as e:
-        reason = f"ACL DRYRUN is not available ({e}): it needs Redis 7.0+ and an ACL command not renamed"
+        if _UNKNOWN_USER.search(str(e)):
+            reason = (
+                f"ACL DRYRUN does not know user {user!r}, though it logged in: an externally managed "
+                "user (LDAP on Redis Enterprise or Redis Cloud) whose rights ACL rules do not hold; "
+                "check its role's Redis ACL in the provider's console"
+            )
+        else:
+            reason = f"ACL DRYRUN is not available ({e}): it needs Redis 7.0+ and an ACL command not renamed"
         return Privileges(user, globs, _rules(client, user), (), (), unavailable=reason)
     verdicts = dict(zip([*DANGEROUS, *needed], allowed, strict=True))
     return Privileges(
@@ -151,6 +160,10 @@ def privileges(client: redis.Redis, user: str, prefixes: tuple[str, ...], target
         dangerous=tuple(name for name in DANGEROUS if verdicts[name]),
         denied=tuple(key for key in needed if not verdicts[key]),
     )
+
+
+# Redis: "User 'x' not found"; Redis Enterprise for LDAP users: "unknown user".
+_UNKNOWN_USER = re.compile(r"unknown user|user '.*' not found", re.IGNORECASE)
 
 
 def _dry_run(client: redis.Redis, user: str, commands: list[tuple[str, ...]]) -> list[bool]:
@@ -163,7 +176,7 @@ def _dry_run(client: redis.Redis, user: str, commands: list[tuple[str, ...]]) ->
         if isinstance(reply, redis.ResponseError):
             # A command disabled by rename-command is "not found": nobody may run it.
             text = str(reply).lower()
-            if "not found" not in text or args[0].lower() not in text:
+            if _UNKNOWN_USER.search(text) or "not found" not in text or args[0].lower() not in text:
                 raise reply
             allowed.append(False)
         else:

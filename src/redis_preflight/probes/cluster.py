@@ -66,6 +66,7 @@ class ClusterTopology:
     slots_fail: int = 0
     nodes: tuple[ClusterNode, ...] = ()
     failure: Diagnosis | None = None
+    told_by_info: bool = False  # CLUSTER was refused; INFO cluster_enabled said whether it is one
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -83,6 +84,15 @@ class ClusterTopology:
         """Replicas of `primary` that are not failing themselves."""
         return tuple(n for n in self.nodes if n.primary_id == primary.node_id and n.failing is None)
 
+    def short_of_replicas(self, wanted: int) -> bool:
+        """Does any primary have fewer than `wanted` healthy replicas?"""
+        return any(len(self.replicas_of(primary)) < wanted for primary in self.primaries)
+
+    @property
+    def live_nodes(self) -> tuple[ClusterNode, ...]:
+        """The nodes not flagged fail or pfail: the ones a count of the cluster should include."""
+        return tuple(n for n in self.nodes if n.failing is None)
+
     @property
     def unassigned(self) -> tuple[tuple[int, int], ...]:
         owned = sorted(span for node in self.nodes for span in node.slots)
@@ -98,7 +108,8 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
     """Is the target a cluster node, and if so how does it see the cluster.
 
     CLUSTER INFO rather than INFO cluster_enabled: the server area's snapshot is the run's one
-    INFO, and a standalone server answers CLUSTER INFO with "cluster support disabled".
+    INFO, and a standalone server answers CLUSTER INFO with "cluster support disabled". Where
+    CLUSTER is renamed away or forbidden, INFO's cluster_enabled still tells.
     """
     try:
         info = client.cluster("INFO")
@@ -106,7 +117,7 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
     except redis.ResponseError as e:
         if "CLUSTER SUPPORT DISABLED" in str(e).upper():
             return ClusterTopology(enabled=False, seen_from=target.address)
-        return ClusterTopology(enabled=False, seen_from=target.address, failure=classify(e, target))
+        return _told_by_info(client, target, classify(e, target))
     except (OSError, redis.RedisError) as e:
         return ClusterTopology(enabled=False, seen_from=target.address, failure=classify(e, target))
     return ClusterTopology(
@@ -118,6 +129,20 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
         slots_pfail=int(info.get("cluster_slots_pfail", 0)),
         slots_fail=int(info.get("cluster_slots_fail", 0)),
         nodes=tuple(sorted((_node(a, fields, target) for a, fields in nodes.items()), key=_by_address)),
+    )
+
+
+def _told_by_info(client: redis.Redis, target: Target, refused: Diagnosis) -> ClusterTopology:
+    """CLUSTER refused: INFO cluster_enabled says whether this is a cluster node all the same."""
+    try:
+        enabled = str(client.info("cluster").get("cluster_enabled", "")) == "1"
+    except (OSError, redis.RedisError):
+        return ClusterTopology(enabled=False, seen_from=target.address, failure=refused)
+    return ClusterTopology(
+        enabled=enabled,
+        seen_from=target.address,
+        failure=refused if enabled else None,
+        told_by_info=True,
     )
 
 
