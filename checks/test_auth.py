@@ -82,7 +82,7 @@ def test_dangerous_commands_disabled(privileges, finding):
 
 
 @pytest.mark.severity("blocking")
-def test_app_commands_allowed(privileges, finding):
+def test_app_commands_allowed(privileges, hosting, finding):
     if privileges.verifier_only:
         not_applicable(
             f"user {privileges.user!r} may not run ACL DRYRUN: a least-privilege verifier user, not the "
@@ -90,6 +90,8 @@ def test_app_commands_allowed(privileges, finding):
             f"or ACL SETUSER {privileges.user} +acl|dryrun)"
         )
     if privileges.unavailable:
+        if hosting.provider is not None:
+            not_applicable(f"{hosting.provider}: {hosting.provider.rights} ({privileges.unavailable})")
         unverified(privileges.unavailable)
     user = privileges.user
     assert not privileges.denied, (
@@ -100,4 +102,23 @@ def test_app_commands_allowed(privileges, finding):
     finding.observed(
         f"user {user!r} is granted {', '.join(APP_COMMANDS)} on {patterns} by ACL "
         "(whether the server takes writes at all: see test_writes_reach_primary)"
+    )
+
+
+@pytest.mark.severity("blocking")
+def test_token_lifetime(preflight, reachability, finding):
+    token = preflight.token
+    if token is None:
+        not_applicable("no --auth-token-provider: REDIS_URL's credentials do not expire on their own")
+    if reachability.failed_stage == "auth":
+        unverified(f"the token was refused (see test_authenticated): {reachability.failure}")
+    lifetime, left, bound = token.lifetime_s(), token.seconds_left(), preflight.time_bound_s
+    if bound is not None:
+        assert left >= bound, (
+            f"the {token.name} token has {left:.0f} s left, the run may take {bound:.0f} s: checks "
+            "would meet WRONGPASS mid-run; check the machine's clock and the cloud credentials' own expiry"
+        )
+    finding.observed(
+        f"{token.name}: tokens last {lifetime / 60:.0f} min, {left / 60:.0f} min left, "
+        f"refreshed {token.refreshes} time(s) for new connections; {token.connection_limit}"
     )

@@ -73,8 +73,16 @@ def test_no_evictions(server_snapshot, finding):
     finding.observed(f"no key evicted in {uptime} since start")
 
 
+def providers_to_set(hosting, setting, guarantee, missing):
+    """On a managed service, a setting it keeps to itself: not applicable, with what it guarantees."""
+    __tracebackhide__ = True
+    if hosting.provider is not None:
+        provider = hosting.provider
+        not_applicable(f"{setting} is {provider}'s to set: {getattr(provider, guarantee)} ({missing})")
+
+
 @pytest.mark.severity("advisory", production="blocking")
-def test_persistence_enabled(preflight, server_snapshot, finding):
+def test_persistence_enabled(preflight, server_snapshot, hosting, finding):
     if preflight.profile is Profile.LOCAL:
         not_applicable(REMOTE_ONLY.format("persistence"))
     persistence, via = server_snapshot.persistence, server_snapshot.via
@@ -83,6 +91,7 @@ def test_persistence_enabled(preflight, server_snapshot, finding):
         return
     if persistence.rdb_enabled is None:
         if not persistence.rdb_ran_since_start:
+            providers_to_set(hosting, "persistence", "persistence", server_snapshot.config_blocked)
             unverified(
                 f"{server_snapshot.config_blocked}: the save rules cannot be read, and INFO shows AOF "
                 "off and no RDB snapshot since start; check backups in the provider's console"
@@ -230,7 +239,7 @@ def test_writes_reach_primary(preflight, server_snapshot, finding):
 
 
 @pytest.mark.severity("advisory", remote="blocking", production="blocking")
-def test_protected_mode(server_snapshot, anonymous, finding):
+def test_protected_mode(server_snapshot, anonymous, hosting, finding):
     if anonymous.allowed is None:
         unverified(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
     if anonymous.refused:
@@ -238,6 +247,7 @@ def test_protected_mode(server_snapshot, anonymous, finding):
         return
     mode = server_snapshot.exposure.protected_mode
     if mode is None:
+        providers_to_set(hosting, "protected-mode", "exposure", server_snapshot.config_blocked)
         unverified(server_snapshot.unread("protected-mode"))
     assert mode == "yes", (
         f"protected-mode no and no authentication ({anonymous.seen}): anyone who reaches the port can "
@@ -247,7 +257,7 @@ def test_protected_mode(server_snapshot, anonymous, finding):
 
 
 @pytest.mark.severity("advisory", remote="blocking", production="blocking")
-def test_bind_interfaces(server_snapshot, anonymous, finding):
+def test_bind_interfaces(server_snapshot, anonymous, hosting, finding):
     if anonymous.allowed is None:
         unverified(f"cannot tell whether clients without credentials are served: {anonymous.seen}")
     if anonymous.refused:
@@ -255,6 +265,7 @@ def test_bind_interfaces(server_snapshot, anonymous, finding):
         return
     exposure = server_snapshot.exposure
     if exposure.bind is None:
+        providers_to_set(hosting, "bind", "exposure", server_snapshot.config_blocked)
         unverified(server_snapshot.unread("bind"))
     assert not exposure.binds_everywhere, (
         f"bind {exposure.bind!r} listens on every interface and no authentication is required "
@@ -265,12 +276,11 @@ def test_bind_interfaces(server_snapshot, anonymous, finding):
 
 
 @pytest.mark.severity("advisory")
-def test_version_supported(server_snapshot, server_identity, finding):
+def test_version_supported(server_snapshot, server_identity, hosting, finding):
     version = server_snapshot.version
-    if server_identity.provider:
-        finding.observed(
-            f"redis {version} on {server_identity.provider}: the provider's support calendar applies"
-        )
+    provider = hosting.name or server_identity.provider
+    if provider:
+        finding.observed(f"redis {version} on {provider}: the provider's support calendar applies")
         return
     if server_snapshot.valkey_version:
         not_applicable(f"Valkey {server_snapshot.valkey_version}: the release list covers Redis only")

@@ -13,14 +13,15 @@ BLOCKING_DAYS = 7  # a certificate this close to expiry blocks a production depl
 
 
 @pytest.mark.severity("advisory", production="blocking")
-def test_tls_required(preflight, finding):
+def test_tls_required(preflight, hosting, finding):
     target = preflight.target
     if target.is_unix or (preflight.profile is Profile.LOCAL and not target.tls):
         finding.observed(f"plaintext {target.scheme}:// in the local profile: nothing leaves this machine")
         return
+    where = f" (on {hosting.provider}, {hosting.provider.tls})" if hosting.provider else ""
     assert target.tls, (
         f"plaintext redis:// in the {preflight.profile} profile: the password and every value cross "
-        "the network readable; use the server's TLS port with rediss:// (production requires it)"
+        f"the network readable; use the server's TLS port with rediss://{where} (production requires it)"
     )
     finding.observed("rediss://: credentials and data are encrypted in transit")
 

@@ -99,7 +99,7 @@ def test_read_only_user_skips_what_it_may_not_run(run_preflight, acl_redis):
     assert outcome.returncode == EXIT_INCOMPLETE, outcome.output
     forbidden = (
         "NOPERM at 127.0.0.1:{}: user 'reader' may not run {}; grant it (ACL SETUSER reader +{}) "
-        "to run this check"
+        "to run this check (commands table in report.html)"
     )
     dry_run = forbidden.format(acl_redis.port, "ACL DRYRUN", "acl|dryrun")
     expect(outcome, "test_dangerous_commands_disabled", "unverified", "advisory", dry_run)

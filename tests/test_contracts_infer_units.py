@@ -20,7 +20,7 @@ from redis_preflight.probes.keys.sample import Family, KeyspaceSample
 @pytest.mark.parametrize(
     ("key", "template", "prefix"),
     [
-        (f"session:{uuid.uuid4()}", "session:{uuid}", "session:"),
+        ("session:b2510a4c-5213-4965-94c0-36e2790f7737", "session:{uuid}", "session:"),  # fixed: xdist ids
         ("ws_connections:ws_conn_12", "ws_connections:ws_conn_{n}", "ws_connections:"),
         (f"blacklist:{jwt(2_000_000_000)}", "blacklist:{jwt}", "blacklist:"),
         ("cache:page:ab12cd34ef56aa77", "cache:page:{hex}", "cache:page:"),

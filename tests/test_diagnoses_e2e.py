@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 from helpers.health import HEALTHY, SEED_PATH
-from helpers.providers import enterprise_proxy
+from helpers.provider_proxy import ProviderProxy
+from helpers.providers import ENTERPRISE_REPLIES
 from helpers.server import failing_save
 
 from conftest import PASSWORD, ROOT, Outcome, clean_env
@@ -126,14 +127,18 @@ def test_cluster_renamed_away_on_a_standalone_server_is_not_a_cluster(run_prefli
     assert outcome.returncode == 0, outcome.output
     state = outcome.check("test_cluster_state_ok")
     assert state["message"].endswith(
-        "not a Redis Cluster (INFO cluster_enabled:0): the cluster checks apply to cluster nodes"
+        "not a Redis Cluster (INFO cluster_enabled:0; CLUSTER INFO refused: unknown command): "
+        "the cluster checks apply to cluster nodes"
     )
 
 
 def test_redis_enterprise_reply_shapes_are_understood(run_preflight, redis_factory):
     server = redis_factory("user default off", "user ldap-alice on >s3cret ~* &* +@all")
-    with enterprise_proxy(server.port) as port:
-        outcome = run_preflight("--redis-url", f"redis://ldap-alice:s3cret@127.0.0.1:{port}/0")
+    proxy = ProviderProxy(server.port, replaced=ENTERPRISE_REPLIES).start()
+    try:
+        outcome = run_preflight("--redis-url", f"redis://ldap-alice:s3cret@127.0.0.1:{proxy.port}/0")
+    finally:
+        proxy.stop()
     assert outcome.check("test_authenticated")["outcome"] == "passed", outcome.output
     errors = [c["id"] for c in outcome.summary["checks"] if c["outcome"] == "error"]
     assert not errors, outcome.output

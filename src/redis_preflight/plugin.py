@@ -79,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[stash.FLEET] = runs
     if workers.keep_one_target_in_process(config, len(runs)):
         config.stash[ONE_PROCESS] = True
-    redactor = Redactor(secret for each in runs for secret in each.secrets)
+    redactor = Redactor(live=lambda: [secret for each in runs for secret in each.secrets])
     config.stash[stash.REDACTOR] = redactor
     if not hasattr(config.option, "timeout"):  # -p no:timeout: every Redis call keeps its own timeout
         config.addinivalue_line("markers", "timeout: pytest-timeout's marker (disabled in this run)")

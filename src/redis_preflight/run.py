@@ -24,11 +24,15 @@ from redis_preflight.config.target import Target, parse_target
 from redis_preflight.contract import Contract, load_contract
 from redis_preflight.ephemeral import start_ephemeral
 from redis_preflight.errors import Diagnosis, stopped_answering
+from redis_preflight.probes.capabilities import Capabilities, learn
 from redis_preflight.probes.client import open_client, tls_context
 from redis_preflight.probes.cluster import ClusterTopology, discover
 from redis_preflight.probes.connection import Reachability, reach
 from redis_preflight.probes.keys.census import Bounds
 from redis_preflight.probes.sentinel import PrimaryLookup, locate_primary
+from redis_preflight.providers import Hosting
+from redis_preflight.providers.detect import detect
+from redis_preflight.providers.tokens import TokenError, TokenSource, with_token
 
 NO_TARGET = (
     "no Redis target: give --redis-url redis://HOST:6379/0 (repeat it, or --targets-file FILE, "
@@ -118,11 +122,31 @@ class PreflightRun:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """What no report may contain: the Redis password, the health URL's credentials, and the
-        client key's path."""
+        """What no report may contain: the Redis password, the health URL's credentials, the
+        client key's path, renamed commands' names and every cloud token handed out."""
         key = self.settings.tls_key_file
         client_key = (str(key), str(key.resolve())) if key else ()
-        return (*self.target.secrets, *(self.health.secrets if self.health else ()), *client_key)
+        tokens = self.token.secrets if self.token else ()
+        return (
+            *self.target.secrets,
+            *(self.health.secrets if self.health else ()),
+            *client_key,
+            *self.settings.command_names.secrets,
+            *tokens,
+        )
+
+    @property
+    def token(self) -> TokenSource | None:
+        token = self.target.token
+        return token if isinstance(token, TokenSource) else None
+
+    @property
+    def time_bound_s(self) -> float | None:
+        """How long the run may take at most (None: --full-scan has no bound)."""
+        if self.settings.full_scan:
+            return None
+        waits = 4 * (self.settings.connect_timeout + self.settings.socket_timeout)
+        return self.settings.scan_budget + self.settings.latency_window + waits
 
     @property
     def health_budget_ms(self) -> float:
@@ -145,6 +169,22 @@ class PreflightRun:
         if not self.reachability.ok:
             return ClusterTopology(False, self.target.address, failure=self.reachability.failure)
         return discover(self.client, self.target)
+
+    @cached_property
+    def capabilities(self) -> Capabilities | None:
+        """What the server lets the verifier do, tried once; None if it cannot be asked."""
+        if not self.reachability.ok:
+            return None
+        try:
+            return learn(self.client, self.target)
+        except (OSError, redis.RedisError):
+            return None
+
+    @cached_property
+    def hosting(self) -> Hosting:
+        """Who runs the server: from the host name, else from INFO (the capabilities' INFO)."""
+        info = None if self.target.is_unix else (self.capabilities.info if self.capabilities else None)
+        return detect(self.target.host, info, self.settings.provider)
 
     @property
     def min_replicas(self) -> int:
@@ -205,6 +245,11 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
     targets = parse_all(given)
     if any(target.tls for target in targets):
         _load_tls_files(settings)
+    if settings.auth_token_provider is not None:
+        try:
+            targets = with_token(settings, settings.auth_token_provider, targets)
+        except TokenError as e:
+            raise SettingsError(str(e)) from None
     return tuple(_run_for(settings, target, health if n == 0 else None) for n, target in enumerate(targets))
 
 

@@ -5,5 +5,6 @@ outcomes.py  FAST, expect()                     clients.py   client_of(), wait_u
 faults.py    tarpit and other hostile peers       tls.py       certificates and TLS redis-servers
 topologies.py  clusters and sentinels             health.py    health endpoints
 keys.py      keyspaces with planted defects       server.py    the documented ACL user, commandstats
-browser.py   report.html in headless Chromium       providers.py a managed provider's reply shapes
+browser.py   report.html in headless Chromium
+providers.py, provider_proxy.py  provider-shaped servers and reply shapes (Redis Enterprise's)
 """

@@ -79,7 +79,8 @@ def loading_redis(directory: Path) -> LocalRedis:
 
 @contextmanager
 def on_first(server: LocalRedis, command: str, action: Callable[[], None]) -> Iterator[None]:
-    """Run `action` the moment the server executes `command` (seen via MONITOR): a fault mid-run."""
+    """Run `action` the moment the server executes `command` exactly ("INFO": the server area's
+    snapshot, not the commands table's "INFO default"; seen via MONITOR): a fault mid-run."""
     monitor = redis.Redis(port=server.port).monitor()
     ready = threading.Event()
 
@@ -88,7 +89,7 @@ def on_first(server: LocalRedis, command: str, action: Callable[[], None]) -> It
             ready.set()
             try:
                 for seen in feed.listen():
-                    if seen["command"].split()[0].upper() == command:
+                    if seen["command"].upper() == command:
                         action()
                         return
             except redis.ConnectionError:

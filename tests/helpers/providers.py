@@ -1,96 +1,88 @@
-"""A managed provider's reply shapes in front of a real redis-server: what no local server produces.
-
-Redis Enterprise and Redis Cloud answer SLOWLOG GET with a complexity figure before each entry's
-arguments, and ACL DRYRUN with "unknown user" for users an LDAP directory manages (AUTH as them
-succeeds). Everything else is relayed to the real server behind.
-"""
+"""Provider-shaped servers: a real redis-server with the provider's documented blocked commands
+renamed away, behind a proxy that adds its INFO fields and speaks TLS where the provider does;
+Redis Enterprise's reply shapes, which no local server gives."""
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from io import BufferedIOBase
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-# id, unix time, duration in µs, complexity, arguments, client address, client name
-ENTERPRISE_SLOWLOG = (
-    b"*2\r\n"
-    b"*7\r\n:7\r\n:1700000000\r\n:25000\r\n:1\r\n*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n"
-    b"$14\r\n10.0.0.7:51234\r\n$0\r\n\r\n"
-    b"*7\r\n:6\r\n:1700000000\r\n:12000\r\n:3\r\n*2\r\n$3\r\nGET\r\n$4\r\nk:01\r\n"
-    b"$14\r\n10.0.0.7:51234\r\n$0\r\n\r\n"
-)
+import redis
 
+from helpers.provider_proxy import ErrorReply, ProviderProxy
+from helpers.tls import Pki
+from redis_preflight.ephemeral.local_server import LocalRedis
+from redis_preflight.providers import Provider
+from redis_preflight.providers.catalog import AIVEN, AZURE, ELASTICACHE, MEMORYSTORE, REDIS_CLOUD
 
-def _read_reply(stream: BufferedIOBase) -> bytes:
-    """One whole RESP2 reply, as raw bytes."""
-    line = stream.readline()
-    if not line:
-        raise ConnectionError("upstream closed")
-    kind, rest = line[:1], line[1:-2]
-    if kind == b"$" and int(rest) >= 0:
-        return line + stream.read(int(rest) + 2)
-    if kind == b"*" and int(rest) > 0:
-        return line + b"".join(_read_reply(stream) for _ in range(int(rest)))
-    return line
+PASSWORD = "managed-pw"
 
-
-def _read_command(stream: BufferedIOBase) -> list[bytes] | None:
-    line = stream.readline()
-    if not line:
-        return None
-    count = int(line[1:-2])
-    words = []
-    for _ in range(count):
-        size = int(stream.readline()[1:-2])
-        words.append(stream.read(size + 2)[:-2])
-    return words
+# Redis Enterprise and Redis Cloud: each SLOWLOG entry has a complexity figure before its
+# arguments (id, unix time, µs, complexity, arguments, client address, client name); ACL DRYRUN
+# and ACL GETUSER do not know users an LDAP directory manages, though AUTH as them succeeds.
+ENTERPRISE_REPLIES = {
+    b"SLOWLOG GET": [
+        [7, 1700000000, 25000, 1, [b"KEYS", b"*"], b"10.0.0.7:51234", b""],
+        [6, 1700000000, 12000, 3, [b"GET", b"k:01"], b"10.0.0.7:51234", b""],
+    ],
+    b"ACL DRYRUN": ErrorReply("ERR unknown user"),
+    b"ACL GETUSER": None,
+}
+HEALTHY_DB, DEFECTIVE_DB = 0, 1
 
 
-def _serve(client: socket.socket, upstream_port: int) -> None:
-    with client, socket.create_connection(("127.0.0.1", upstream_port)) as upstream:
-        mine, theirs = client.makefile("rwb"), upstream.makefile("rwb")
-        while (words := _read_command(mine)) is not None:
-            name = b" ".join(words[:2]).upper()
-            if name == b"SLOWLOG GET":
-                reply = ENTERPRISE_SLOWLOG
-            elif name == b"ACL DRYRUN":
-                reply = b"-ERR unknown user\r\n"
-            elif name == b"ACL GETUSER":
-                reply = b"*-1\r\n"  # LDAP users are not in the ACL list
-            else:
-                theirs.write(
-                    b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w) for w in words)
-                )
-                theirs.flush()
-                reply = _read_reply(theirs)
-            mine.write(reply)
-            mine.flush()
+@dataclass(frozen=True)
+class Shape:
+    provider: Provider
+    info: dict[str, str] = field(default_factory=dict)
+    # Options a user of this provider gives: --provider where neither host nor INFO tells.
+    options: tuple[str, ...] = ()
 
 
-@contextmanager
-def enterprise_proxy(upstream_port: int) -> Iterator[int]:
-    """A port that answers as Redis Enterprise would, the real server's data behind it."""
-    server = socket.create_server(("127.0.0.1", 0))
-
-    def accept() -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=_serve_quietly, args=(client, upstream_port), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
+SHAPES = {
+    "elasticache": Shape(ELASTICACHE, {"os": "Amazon ElastiCache", "executable": "-", "config_file": "-"}),
+    # Memorystore and Aiven are reached by private IP or a name INFO does not give away.
+    "memorystore": Shape(MEMORYSTORE, options=("--provider", "memorystore")),
+    "azure": Shape(AZURE, {"bytes_received_per_sec": "1024", "bytes_sent_per_sec": "2048"}),
+    "redis-cloud": Shape(REDIS_CLOUD, {"rlec_version": "7.4.2-54"}),
+    "aiven": Shape(AIVEN, options=("--provider", "aiven")),
+}
 
 
-def _serve_quietly(client: socket.socket, upstream_port: int) -> None:
-    try:
-        _serve(client, upstream_port)
-    except (OSError, ValueError):
-        return  # the verifier hung up mid-command: nothing to relay
+def renamed_away(commands: frozenset[str]) -> list[str]:
+    return [f'rename-command {command} ""' for command in sorted(commands)]
+
+
+@dataclass
+class ShapedServer:
+    shape: Shape
+    server: LocalRedis
+    proxy: ProviderProxy
+    pki: Pki
+
+    @property
+    def tls_ca_file(self) -> str:
+        return str(self.pki.ca_file)
+
+    def url(self, db: int) -> str:
+        return f"rediss://:{PASSWORD}@127.0.0.1:{self.proxy.port}/{db}"
+
+
+def start_shaped(redis_factory: Callable[..., LocalRedis], pki: Pki, shape: Shape) -> ShapedServer:
+    """The provider's blocked set renamed away, a password, TLS in front (every shape here has it)."""
+    server = redis_factory(
+        f'requirepass "{PASSWORD}"',
+        "maxmemory 256mb",
+        "maxmemory-policy noeviction",
+        *renamed_away(shape.provider.blocked),
+    )
+    cert = pki.issue(f"{shape.provider.key}-proxy")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert.cert, cert.key)
+    proxy = ProviderProxy(server.port, shape.info, tls=context).start()
+    return ShapedServer(shape, server, proxy, pki)
+
+
+def direct(server: LocalRedis, db: int) -> redis.Redis:
+    return redis.Redis(port=server.port, db=db, password=PASSWORD, protocol=2, socket_timeout=5)

@@ -84,6 +84,15 @@ OPTIONS = (
         "key contract: contract.toml, pyproject.toml, module[:NAME] or file.py[:NAME] exposing CONTRACT",
     ),
     Option("--key-policies", "key_policies", str, 'JSON: {"rate_limit": {"max_ttl": 7200}, ...}'),
+    # managed services (docs/providers/)
+    Option(
+        "--renamed-command", "renamed_command", REPEATABLE, "COMMAND=NEW_NAME renamed on the server (secret)"
+    ),
+    Option("--provider", "provider", str, "elasticache|memorystore|azure|redis-cloud|aiven|self-hosted"),
+    Option("--auth-token-provider", "auth_token_provider", str, "aws | gcp | azure: AUTH with a cloud token"),
+    Option("--aws-region", "aws_region", str, "AWS region of the ElastiCache cache (aws tokens)"),
+    Option("--aws-cache-name", "aws_cache_name", str, "replication group or serverless cache name (aws)"),
+    Option("--aws-serverless", "aws_serverless", FLAG, "the cache is ElastiCache Serverless (aws tokens)"),
 )
 
 # pytest's own --strict (it also enables pytest's strict options) feeds the strict setting.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -48,10 +48,16 @@ _BASIC = re.compile(r"\b(Basic\s+)([A-Za-z0-9+/]{4,}={0,2})")
 class Redactor:
     """Masks credentials by field, and known secrets of MIN_SECRET_LENGTH or more, with ***."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # Longest first, so a secret that contains another is masked whole.
-        long_enough = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
-        self.secrets = sorted(long_enough, key=len, reverse=True)
+    def __init__(self, secrets: Iterable[str] = (), live: Callable[[], Iterable[str]] | None = None) -> None:
+        self._fixed = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
+        # Secrets learned during the run (cloud tokens, refreshed as they expire).
+        self._live = live
+
+    @property
+    def secrets(self) -> list[str]:
+        """Longest first, so a secret that contains another is masked whole."""
+        learned = {s for s in self._live() if len(s) >= MIN_SECRET_LENGTH} if self._live else set()
+        return sorted(self._fixed | learned, key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
         text = redact_fields(text)

@@ -26,10 +26,13 @@ from pydantic_settings import (
 
 from redis_preflight.config.options import FLAGS
 from redis_preflight.config.profiles import Profile
+from redis_preflight.config.renamed import CommandNames, parse_renames
 from redis_preflight.contract import KeyPolicy
 
 EPHEMERAL = "ephemeral"
 MAX_POLICIES_CHARS = 64 * 1024
+TokenProvider = Literal["aws", "gcp", "azure"]
+ProviderKey = Literal["elasticache", "memorystore", "azure", "redis-cloud", "aiven", "self-hosted"]
 Area = Literal["connection", "auth", "tls", "latency", "keys", "server", "health", "cluster", "sentinel"]
 
 
@@ -178,9 +181,32 @@ class PreflightSettings(BaseSettings):
 
     # --- end of the keys area ---
 
+    # Managed services: renamed commands and short-lived cloud tokens (docs/providers/).
+    # CONFIG=NEW_NAME, repeatable (env: comma-separated); the new names are secrets.
+    renamed_command: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+    # Names the provider where neither the host nor INFO does (Memorystore: a private IP).
+    provider: ProviderKey | None = None
+    auth_token_provider: TokenProvider | None = None
+    aws_region: str | None = None
+    aws_cache_name: str | None = None
+    aws_serverless: bool = False
+
+    @field_validator("renamed_command", mode="before")
+    @classmethod
+    def _parse_renames(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, (list, tuple)):
+            return parse_renames(part for v in value for part in str(v).split(",") if part.strip())
+        return value
+
+    @property
+    def command_names(self) -> CommandNames:
+        return CommandNames.of(self.renamed_command)
+
 
 # Never shown, not even in a usage error: URLs carry passwords, and the key path leads to the key.
-SECRET_FIELDS = ("tls_key_file",)
+SECRET_FIELDS = ("tls_key_file", "renamed_command")
 SHOWN_CHARS = 60  # of a bad value, in a usage error
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from pydantic import SecretStr
+from redis.credentials import CredentialProvider
 
 from redis_preflight.config.url_parts import bad_port, host_name_problem, unencoded_in_userinfo
 
@@ -50,6 +51,19 @@ class Target:
     socket_path: str = ""
     # Set for a redis+sentinel URL; host and port are then the primary the sentinels named.
     sentinels: Sentinels | None = None
+    # A cloud token provider (--auth-token-provider): asked for a user and token per connection.
+    token: CredentialProvider | None = field(default=None, compare=False)
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.password is not None or self.token is not None
+
+    def credentials(self) -> tuple[str | None, SecretStr]:
+        """(username, password) for the next AUTH: a fresh token if a provider gives them."""
+        if self.token is not None:
+            user, *rest = self.token.get_credentials()
+            return (user, SecretStr(rest[0])) if rest else (None, SecretStr(user))
+        return self.username, self.password or SecretStr("")
 
     @property
     def tls(self) -> bool:

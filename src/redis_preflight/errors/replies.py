@@ -115,7 +115,8 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
         return diagnosis(
             Fault.UNKNOWN_COMMAND,
             f"{_command_named(text)} is renamed or disabled on this server (managed services do "
-            "this); checks that need it are skipped",
+            "this); checks that need it fall back to INFO or say why not (commands table in "
+            "report.html; --renamed-command COMMAND=NEW_NAME if you know its new name)",
         )
     if "MISCONF" in upper:
         failed = "the last AOF write" if "AOF" in upper else "the last RDB snapshot (BGSAVE)"
@@ -241,7 +242,7 @@ def _noperm_diagnosis(text: str, target: Target, diagnosis: _Say) -> Diagnosis:
     return diagnosis(
         Fault.NOPERM,
         f"user {user!r} may not run {name.replace('|', ' ').upper()}; grant it "
-        f"(ACL SETUSER {user} +{name}) to run this check",
+        f"(ACL SETUSER {user} +{name}) to run this check (commands table in report.html)",
     )
 
 

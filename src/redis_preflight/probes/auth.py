@@ -12,6 +12,7 @@ from typing import Any
 import redis
 from pydantic import SecretStr
 
+from redis_preflight.config.renamed import CommandNames
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
 from redis_preflight.errors import UsernameWithoutAcl, classify
@@ -34,32 +35,41 @@ def authenticate(sock: socket.socket, target: Target, settings: PreflightSetting
     sock.settimeout(settings.socket_timeout)
     with sock.makefile("rwb") as stream:
         started = time.perf_counter()
-        if target.password is None:
-            _call(stream, "PING", refusal_ok="MISCONF")
+        names = settings.command_names
+        if not target.has_credentials:
+            _call(stream, names, "PING", refusal_ok="MISCONF")
             return Authentication(None, (time.perf_counter() - started) * 1000)
-        # The password stays a SecretStr down to the bytes on the wire: no local holds it as text
-        # for a traceback's locals (pytest -l) to show.
+        # The password (or cloud token) stays a SecretStr down to the bytes on the wire: no local
+        # holds it as text for a traceback's locals (pytest -l) to show.
+        username, password = target.credentials()
         try:
-            _call(stream, "AUTH", *([target.username] if target.username else []), target.password)
+            _call(stream, names, "AUTH", *([username] if username else []), password)
         except redis.ResponseError as e:
-            if target.username and _password_alone_accepted(stream, target.password):
+            if username and _password_alone_accepted(stream, names, password):
                 raise UsernameWithoutAcl("the password alone was accepted") from e
             raise
-        return Authentication(target.username or "default", (time.perf_counter() - started) * 1000)
+        return Authentication(username or "default", (time.perf_counter() - started) * 1000)
 
 
-def _password_alone_accepted(stream: BufferedIOBase, password: SecretStr) -> bool:
+def _password_alone_accepted(stream: BufferedIOBase, names: CommandNames, password: SecretStr) -> bool:
     try:
-        _call(stream, "AUTH", password)
+        _call(stream, names, "AUTH", password)
     except redis.ResponseError:
         return False
     return True
 
 
-def _call(stream: BufferedIOBase, *args: str | SecretStr, refusal_ok: str | None = None) -> str:
-    """One RESP command and its one-line reply; an error reply raises with its code kept, unless
-    it is the `refusal_ok` one (MISCONF to a PING: the server let the client in all the same)."""
-    stream.write(_command(args))
+def _call(
+    stream: BufferedIOBase,
+    names: CommandNames,
+    name: str,
+    *args: str | SecretStr,
+    refusal_ok: str | None = None,
+) -> str:
+    """One RESP command (its name as the server knows it) and its one-line reply; an error reply
+    raises with its code kept, unless it is the `refusal_ok` one (MISCONF to a PING: the server
+    let the client in all the same)."""
+    stream.write(_command((names.wire(name).decode(), *args)))
     stream.flush()
     line = stream.readline(4096)
     if not line:
@@ -125,7 +135,13 @@ class Privileges:
         return " ".join([*commands, *patterns])
 
 
-def privileges(client: redis.Redis, user: str, prefixes: tuple[str, ...], target: Target) -> Privileges:
+def privileges(
+    client: redis.Redis,
+    user: str,
+    prefixes: tuple[str, ...],
+    target: Target,
+    names: CommandNames | None = None,
+) -> Privileges:
     """The user's rules and a dry run of the dangerous and the needed commands, in one round trip.
 
     `prefixes` are the key contract's (`user_session:`). NOPERM for ACL DRYRUN itself marks a
@@ -138,20 +154,12 @@ def privileges(client: redis.Redis, user: str, prefixes: tuple[str, ...], target
         for command, args in APP_COMMANDS.items()
     }
     try:
-        allowed = _dry_run(client, user, [*DANGEROUS.values(), *needed.values()])
+        allowed = _dry_run(client, user, [*DANGEROUS.values(), *needed.values()], names or CommandNames())
     except redis.exceptions.NoPermissionError as e:
         reason = classify(e, target).message
         return Privileges(user, globs, None, (), (), unavailable=reason, verifier_only=True)
     except redis.ResponseError as e:
-        if _UNKNOWN_USER.search(str(e)):
-            reason = (
-                f"ACL DRYRUN does not know user {user!r}, though it logged in: an externally managed "
-                "user (LDAP on Redis Enterprise or Redis Cloud) whose rights ACL rules do not hold; "
-                "check its role's Redis ACL in the provider's console"
-            )
-        else:
-            reason = f"ACL DRYRUN is not available ({e}): it needs Redis 7.0+ and an ACL command not renamed"
-        return Privileges(user, globs, _rules(client, user), (), (), unavailable=reason)
+        return Privileges(user, globs, _rules(client, user), (), (), unavailable=_why_no_dry_run(e, user))
     verdicts = dict(zip([*DANGEROUS, *needed], allowed, strict=True))
     return Privileges(
         user=user,
@@ -162,14 +170,32 @@ def privileges(client: redis.Redis, user: str, prefixes: tuple[str, ...], target
     )
 
 
-# Redis: "User 'x' not found"; Redis Enterprise for LDAP users: "unknown user".
+# Redis: "User 'x' not found"; Redis Enterprise and Redis Cloud for LDAP users: "unknown user".
 _UNKNOWN_USER = re.compile(r"unknown user|user '.*' not found", re.IGNORECASE)
 
 
-def _dry_run(client: redis.Redis, user: str, commands: list[tuple[str, ...]]) -> list[bool]:
+def _why_no_dry_run(error: redis.ResponseError, user: str) -> str:
+    text = str(error)
+    if _UNKNOWN_USER.search(text):
+        # Redis Cloud / Software: LDAP users are unknown to ACL DRYRUN even when AUTH succeeds.
+        return (
+            f"ACL DRYRUN does not know user {user!r}, though it logged in: an externally managed "
+            "user (LDAP on Redis Enterprise or Redis Cloud) whose rights ACL rules do not hold; "
+            "check its role's Redis ACL in the provider's console"
+        )
+    return (
+        f"ACL DRYRUN is not available ({text}): it needs Redis 7.0+ and an ACL command not renamed "
+        "(commands table in report.html)"
+    )
+
+
+def _dry_run(
+    client: redis.Redis, user: str, commands: list[tuple[str, ...]], names: CommandNames
+) -> list[bool]:
     with client.pipeline(transaction=False) as pipe:
         for args in commands:
-            pipe.execute_command("ACL", "DRYRUN", user, *args)  # type: ignore[no-untyped-call]
+            # A renamed command is dry-run under its new name: the one the user could run.
+            pipe.execute_command("ACL", "DRYRUN", user, names.wire(args[0]), *args[1:])  # type: ignore[no-untyped-call]
         replies = pipe.execute(raise_on_error=False)
     allowed = []
     for args, reply in zip(commands, replies, strict=True):

@@ -9,8 +9,10 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
+from redis.connection import HiredisRespSerializer
 from redis.retry import Retry
 
+from redis_preflight.config.renamed import CommandNames
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
 
@@ -19,8 +21,7 @@ def client_options(target: Target, settings: PreflightSettings) -> dict[str, Any
     """Keyword arguments for redis.Redis; shared by every probe that opens a client."""
     options: dict[str, Any] = {
         "db": target.db,
-        "username": target.username,
-        "password": target.password.get_secret_value() if target.password else None,
+        **credentials(target),
         "socket_connect_timeout": settings.connect_timeout,
         "socket_timeout": settings.socket_timeout,
         # redis-py retries three times by default: a tarpit would cost four timeouts.
@@ -72,9 +73,37 @@ def _path(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
 
+def credentials(target: Target) -> dict[str, Any]:
+    """A cloud token provider (asked again for each new connection), else the URL's user and password."""
+    if target.token is not None:
+        return {"credential_provider": target.token}
+    return {
+        "username": target.username,
+        "password": target.password.get_secret_value() if target.password else None,
+    }
+
+
 def open_client(target: Target, settings: PreflightSettings, **overrides: Any) -> redis.Redis:
     """A client for `target`; nothing is sent until the first command."""
-    return redis.Redis(**{**client_options(target, settings), **overrides})
+    client = redis.Redis(**{**client_options(target, settings), **overrides})
+    names = settings.command_names
+    if names:
+        # `command_packer` is a Connection argument: every command this client's connections
+        # send (pipelines, AUTH and SELECT included) is packed through the renaming map.
+        client.connection_pool.connection_kwargs["command_packer"] = RenamingPacker(names)
+    return client
+
+
+class RenamingPacker:
+    """redis-py's hiredis packer, with each command's name as the server knows it."""
+
+    def __init__(self, names: CommandNames) -> None:
+        self.names = names
+        self.packer = HiredisRespSerializer()
+
+    def pack(self, *args: Any) -> list[bytes]:
+        packed: list[bytes] = self.packer.pack(*self.names.args(args))
+        return packed
 
 
 def open_cluster_client(target: Target, settings: PreflightSettings) -> RedisCluster:

@@ -15,7 +15,7 @@ from redis.exceptions import RedisClusterException
 from redis_preflight.compat.redis_py import slot_routes
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
-from redis_preflight.errors import Diagnosis, classify, unreachable_node
+from redis_preflight.errors import Diagnosis, Fault, classify, unreachable_node
 from redis_preflight.probes.client import open_client, open_cluster_client
 from redis_preflight.probes.connection import Reachability, reach
 
@@ -66,7 +66,8 @@ class ClusterTopology:
     slots_fail: int = 0
     nodes: tuple[ClusterNode, ...] = ()
     failure: Diagnosis | None = None
-    told_by_info: bool = False  # CLUSTER was refused; INFO cluster_enabled said whether it is one
+    # CLUSTER refused, and INFO cluster_enabled:0 said this is no cluster node all the same.
+    blocked: Diagnosis | None = None
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -117,7 +118,15 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
     except redis.ResponseError as e:
         if "CLUSTER SUPPORT DISABLED" in str(e).upper():
             return ClusterTopology(enabled=False, seen_from=target.address)
-        return _told_by_info(client, target, classify(e, target))
+        failure = classify(e, target)
+        if failure.fault in (Fault.NOPERM, Fault.UNKNOWN_COMMAND):
+            # CLUSTER blocked (Memorystore, Aiven), renamed away or forbidden: INFO still tells.
+            enabled = _cluster_enabled(client)
+            if enabled is False:
+                return ClusterTopology(enabled=False, seen_from=target.address, blocked=failure)
+            if enabled:
+                return ClusterTopology(enabled=True, seen_from=target.address, failure=failure)
+        return ClusterTopology(enabled=False, seen_from=target.address, failure=failure)
     except (OSError, redis.RedisError) as e:
         return ClusterTopology(enabled=False, seen_from=target.address, failure=classify(e, target))
     return ClusterTopology(
@@ -132,18 +141,13 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
     )
 
 
-def _told_by_info(client: redis.Redis, target: Target, refused: Diagnosis) -> ClusterTopology:
-    """CLUSTER refused: INFO cluster_enabled says whether this is a cluster node all the same."""
+def _cluster_enabled(client: redis.Redis) -> bool | None:
+    """INFO cluster's cluster_enabled; None when INFO cannot be read either."""
     try:
-        enabled = str(client.info("cluster").get("cluster_enabled", "")) == "1"
-    except (OSError, redis.RedisError):
-        return ClusterTopology(enabled=False, seen_from=target.address, failure=refused)
-    return ClusterTopology(
-        enabled=enabled,
-        seen_from=target.address,
-        failure=refused if enabled else None,
-        told_by_info=True,
-    )
+        info = client.info("cluster")
+    except redis.RedisError:
+        return None
+    return bool(info.get("cluster_enabled")) if "cluster_enabled" in info else None
 
 
 def _node(address: str, fields: dict[str, Any], target: Target) -> ClusterNode:

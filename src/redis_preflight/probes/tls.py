@@ -124,7 +124,7 @@ def plaintext_reply(target: Target, port: int, settings: PreflightSettings) -> s
     try:
         with socket.create_connection((target.host, port), timeout=settings.connect_timeout) as sock:
             sock.settimeout(settings.socket_timeout)
-            sock.sendall(b"PING\r\n")
+            sock.sendall(settings.command_names.wire(b"PING") + b"\r\n")
             with sock.makefile("rb") as stream:
                 line = stream.readline(256)
     except OSError:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
+from redis_preflight.providers.detect import provider_named
+from redis_preflight.report.capabilities import capabilities_html
 from redis_preflight.verdict.outcomes import AREAS, CheckResult, Outcome
 from redis_preflight.verdict.summary import Summary, Verdict
 
@@ -53,6 +55,7 @@ def report_html(summary: Summary, environment: list[str]) -> str:
         _targets(summary),
         _areas(checks),
         _findings(summary, checks),
+        capabilities_html(summary),
         _all_checks(checks),
         "<h2>Environment</h2><ul>" + "".join(f"<li>{escape(line)}</li>" for line in environment) + "</ul>",
         FILTER_SCRIPT,
@@ -79,9 +82,15 @@ def banner(summary: Summary) -> str:
     return (
         f'<div class="preflight-banner {escape(summary.verdict.value)}" id="preflight-verdict">'
         f"<h2>redis-preflight: {escape(verdict_words(summary))}</h2>"
-        f"target <b>{escape(summary.target)}</b> &middot; profile <b>{escape(summary.profile)}</b>"
+        f"target <b>{escape(summary.target)}</b>{_provider(summary)} &middot; "
+        f"profile <b>{escape(summary.profile)}</b>"
         f" &middot; run time {document['duration_s']:.2f} s{strict}{why}</div>"
     )
+
+
+def _provider(summary: Summary) -> str:
+    provider = provider_named(summary.provider) if summary.provider else None
+    return f" on <b>{escape(provider.name)}</b>" if provider else ""
 
 
 def _targets(summary: Summary) -> str:

@@ -28,8 +28,11 @@ def header_lines(run: PreflightRun) -> list[str]:
         served = f" [primary {run.target.address}, named by the sentinels]"
     thresholds = ", ".join(f"{name} {value}" for name, value in run.thresholds().items())
     health = [f"health endpoint: {run.health.redacted}"] if run.health else []
+    token = [f"auth token: {run.token.name}, refreshed before it expires"] if run.token else []
     return [
         f"redis-preflight target: {run.target.redacted}{served}",
+        f"provider: {run.hosting}",
+        *token,
         *health,
         f"profile: {run.profile} ({run.profile_reason}); read-only: {not run.settings.allow_write}",
         f"thresholds: {thresholds}",
@@ -66,6 +69,9 @@ class ReportWriter:
             signal.signal(signal.SIGTERM, _interrupt)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if not self.collect_only:
+            for run in self.runs:  # who runs each target and what it allows: asked once, at start
+                self.summary.learned(run)
         terminal = session.config.pluginmanager.get_plugin("terminalreporter")
         if terminal is not None:
             # Checks are named from the rootdir (checks/test_keys.py), not by their path inside

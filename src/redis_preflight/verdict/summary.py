@@ -61,6 +61,9 @@ class Summary:
     broken: str | None = None  # a collection or internal error
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     _clock: float = field(default_factory=time.monotonic)
+    # Who runs each target (a managed provider's key, or None) and what it lets the verifier do.
+    providers: dict[str, str | None] = field(default_factory=dict)
+    capabilities: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, runs: Sequence[PreflightRun]) -> Summary:
@@ -69,6 +72,27 @@ class Summary:
         profile = profiles.pop() if len(profiles) == 1 else "mixed"
         settings = runs[0].settings
         return cls(" ".join(targets), profile, settings.strict, settings.accept_incomplete, targets=targets)
+
+    def learned(self, run: PreflightRun) -> None:
+        """Record the target's provider and the commands it allows (asked once, at session start)."""
+        target = run.target.redacted
+        self.providers[target] = run.hosting.provider.key if run.hosting.provider else None
+        if run.capabilities is not None:
+            self.capabilities[target] = [
+                {
+                    "command": row.command,
+                    "status": row.status,
+                    "used_for": row.need.used_for,
+                    "fallback": row.need.fallback if row.status != "available" else "",
+                    "why": str(row.diagnosis) if row.diagnosis else "",
+                }
+                for row in run.capabilities.rows
+            ]
+
+    @property
+    def provider(self) -> str | None:
+        """The provider of the target (the first one named, in a fleet)."""
+        return next((key for key in self.providers.values() if key), None)
 
     def plan(self, planned: Iterable[Planned]) -> None:
         self.planned = {check.id: check for check in planned}
@@ -184,8 +208,17 @@ class Summary:
             "unverified_blocking": [
                 {"id": c.id, "target": c.target, "reason": c.message} for c in self.unverified(checks)
             ],
+            "provider": self.provider,
             "targets": [
-                {"target": target, "profile": self.targets[target], "verdict": verdict}
+                {
+                    "target": target,
+                    "profile": self.targets[target],
+                    "verdict": verdict,
+                    "provider": self.providers.get(target),
+                    "capabilities": {
+                        row["command"]: row["status"] for row in self.capabilities.get(target, [])
+                    },
+                }
                 for target, verdict in self.verdicts().items()
             ],
             "checks": [_public(c) for c in checks],

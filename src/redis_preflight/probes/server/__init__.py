@@ -62,9 +62,9 @@ class AnonymousAccess:
 
 def anonymous_access(target: Target, settings: PreflightSettings) -> AnonymousAccess:
     """PING on a second connection without credentials (the verifier's own if it has none)."""
-    if target.password is None:
+    if not target.has_credentials:
         return AnonymousAccess(True, "the verifier itself connected with no credentials")
-    anonymous = dataclasses.replace(target, username=None, password=None)
+    anonymous = dataclasses.replace(target, username=None, password=None, token=None)
     client = open_client(anonymous, settings)
     try:
         client.ping()
