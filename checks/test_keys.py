@@ -41,6 +41,7 @@ def skip_without_keys(census, pattern_census):
 @pytest.mark.severity("advisory")
 def test_census(census, finding, evidence):
     evidence.append(census_table(census) + memory_picture(census))
+    assert census.stopped is None, census.stopped
     assert census.complete, cut_short(census)
     finding.observed(census_line(census))
 

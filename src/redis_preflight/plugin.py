@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from redis_preflight.contract import ContractError
 from redis_preflight.ephemeral.local_server import LocalServerError
 from redis_preflight.fixtures import workers
 from redis_preflight.fixtures.fleet import parametrize
+from redis_preflight.probes.bounds import RUN_CLOCK
 from redis_preflight.report.files import ReportFiles, write_usage_error
 from redis_preflight.report.writer import ReportWriter, fleet_header_lines
 from redis_preflight.run import prepare
@@ -64,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.option.help or config.option.markers or config.option.showfixtures or not _active(config):
         return
+    started = time.monotonic()
     cli = {option.field: config.getoption(f"preflight_{option.field}") for option in OPTIONS}
     cli["strict"] = True if config.getini("strict") else None
     if config.option.debug:
@@ -75,6 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
         message = redact_fields(str(e))
         write_usage_error(ReportFiles.under(_report_dir(config, cli.get("report_dir"))).summary, message)
         raise pytest.UsageError(message) from None
+    RUN_CLOCK.start(runs[0].settings.run_deadline_s(len(runs)), started)
     config.stash[stash.RUN] = runs[0]
     config.stash[stash.FLEET] = runs
     if workers.keep_one_target_in_process(config, len(runs)):
@@ -167,10 +171,24 @@ def _area_rank(item: pytest.Item) -> int:
     return AREAS.index(area_of(item)) if area_of(item) in AREAS else len(AREAS)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    if stash.RUN in item.config.stash:
-        fixtures.skip_if_stopped_answering(item, stash.run(item.config))
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    if stash.RUN not in item.config.stash:
+        return (yield)
+    run = stash.run_of(item)
+    fixtures.skip_if_out_of_time(run)
+    fixtures.skip_if_stopped_answering(item, run)
+    with fixtures.observed(item, run):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    if stash.RUN not in item.config.stash:
+        return (yield)
+    fixtures.raise_setup_fault(item)
+    with fixtures.unverified_past_deadline(stash.run_of(item)):
+        return (yield)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -168,7 +168,7 @@ class PreflightRun:
         """The cluster as the target node sees it; asked once, at collection (per-node test ids)."""
         if not self.reachability.ok:
             return ClusterTopology(False, self.target.address, failure=self.reachability.failure)
-        return discover(self.client, self.target)
+        return discover(self.client, self.target, self.settings.max_cluster_nodes)
 
     @cached_property
     def capabilities(self) -> Capabilities | None:
@@ -205,6 +205,8 @@ class PreflightRun:
             "min replicas per primary": str(self.min_replicas),
             "max save age": f"{self.settings.max_save_age:g} h",
             "key census": self.census_bounds.describe(),
+            "largest reply": f"{self.settings.max_reply_bytes:,} bytes",
+            "run deadline": _run_deadline(self.settings),
         }
 
     def notice(self, check: str, error: BaseException) -> None:
@@ -217,6 +219,13 @@ class PreflightRun:
             self.client.close()
         if self.on_close is not None:
             self.on_close()
+
+
+def _run_deadline(settings: PreflightSettings) -> str:
+    if settings.run_deadline is not None:
+        return f"{settings.run_deadline:g} s"
+    limit = settings.run_deadline_s()
+    return "none (--full-scan)" if limit is None else f"{limit:g} s per target"
 
 
 def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None) -> tuple[PreflightRun, ...]:

@@ -54,10 +54,10 @@ def cluster_node(directory: Path, *directives: str) -> LocalRedis:
     return LocalRedis(directory, [*CLUSTER_DIRECTIVES, f"cluster-port {bus}", *directives]).start()
 
 
-def start_cluster(directory: Path, primaries: int = 3, replicas: int = 1) -> LocalCluster:
+def start_cluster(directory: Path, primaries: int = 3, replicas: int = 1, *directives: str) -> LocalCluster:
     """`redis-cli --cluster create` on fresh nodes; returns once every node agrees it is ok."""
     count = primaries * (1 + replicas)
-    nodes = [cluster_node(directory / f"node{i}") for i in range(count)]
+    nodes = [cluster_node(directory / f"node{i}", *directives) for i in range(count)]
     cluster = LocalCluster(nodes)
     redis_cli = shutil.which("redis-cli") or "redis-cli"
     addresses = [f"127.0.0.1:{node.port}" for node in nodes]

@@ -30,6 +30,8 @@ OPTIONS = (
     Option("--profile", "profile", str, "local | remote | production (default: inferred)"),
     Option("--connect-timeout", "connect_timeout", float, "seconds for a TCP connect (default 5)"),
     Option("--socket-timeout", "socket_timeout", float, "seconds for any reply (default 5)"),
+    Option("--max-reply-bytes", "max_reply_bytes", int, "largest reply accepted, in bytes (default 16 MiB)"),
+    Option("--run-deadline", "run_deadline", float, "seconds the whole run may take (docs/bounds.md)"),
     Option("--report-dir", "report_dir", str, "where the reports go (default reports)"),
     Option("--allow-write", "allow_write", FLAG, "allow the set/get round trip on a unique key"),
     Option(
@@ -53,6 +55,7 @@ OPTIONS = (
     Option("--plaintext-port", "plaintext_port", int, "port probed for plaintext beside TLS (6379; 0: off)"),
     Option("--targets-file", "targets_file", str, "file of Redis URLs, one per line (# comments)"),
     Option("--min-replicas", "min_replicas", int, "replicas each primary needs (default 1 in production)"),
+    Option("--max-cluster-nodes", "max_cluster_nodes", int, "most cluster nodes checked one by one (1000)"),
     Option("--latency-samples", "latency_samples", int, "PINGs in the latency burst (default 100)"),
     Option("--latency-window", "latency_window", float, "seconds the burst may take (default 2)"),
     Option("--latency-p50-ms", "latency_p50_ms", float, "p50 budget in ms (default: the profile's)"),

@@ -67,6 +67,10 @@ class PreflightSettings(BaseSettings):
     profile: Profile | None = None
     connect_timeout: float = Field(default=5.0, gt=0, le=300)
     socket_timeout: float = Field(default=5.0, gt=0, le=300)
+    # Every reply, and each of its strings and arrays, is held to this (see docs/bounds.md).
+    max_reply_bytes: int = Field(default=16 << 20, ge=1024)
+    # The run's own deadline; None: derived from the timeouts (run_deadline_s).
+    run_deadline: float | None = Field(default=None, gt=0)
     strict: bool = False
     # An INCOMPLETE verdict (a blocking check unverified) exits 0: a restricted setup, known and accepted.
     accept_incomplete: bool = False
@@ -77,6 +81,7 @@ class PreflightSettings(BaseSettings):
     # Fleets and topologies (see docs/configuration.md, docs/checks/cluster.md).
     targets_file: Path | None = None
     min_replicas: int | None = Field(default=None, ge=0)
+    max_cluster_nodes: int = Field(default=1000, ge=1)
 
     @field_validator("redis_url", mode="before")
     @classmethod
@@ -203,6 +208,16 @@ class PreflightSettings(BaseSettings):
     @property
     def command_names(self) -> CommandNames:
         return CommandNames.of(self.renamed_command)
+
+    def run_deadline_s(self, targets: int = 1) -> float | None:
+        """--run-deadline, else room per target for six timeouts of each kind, the census and the
+        latency burst; none under --full-scan, which asked to see every key however long it takes."""
+        if self.run_deadline is not None:
+            return self.run_deadline
+        if self.full_scan:
+            return None
+        per_target = 6 * (self.connect_timeout + self.socket_timeout) + self.scan_budget + self.latency_window
+        return per_target * targets
 
 
 # Never shown, not even in a usage error: URLs carry passwords, and the key path leads to the key.

@@ -64,6 +64,9 @@ class Fault(StrEnum):
     SENTINEL_UNKNOWN_SERVICE = "unknown sentinel service"
     NOT_SENTINEL = "not a sentinel"
     NOQUORUM = "NOQUORUM"
+    # Bounds (docs/bounds.md): a reply over its cap, the run over its deadline.
+    REPLY_TOO_LARGE = "reply over the size cap"
+    RUN_DEADLINE = "run deadline passed"
     OTHER = "unexpected error"
 
 

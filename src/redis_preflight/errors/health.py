@@ -150,3 +150,9 @@ def health_disagrees(fault: str, url: str, cache_headers: tuple[str, ...], url_s
         f"causes: 1) a cached or stale health answer: {cached}; 2) a health check that does not "
         f"really PING Redis: not ruled out, make it PING; 3) a different Redis: {other}"
     )
+
+
+def health_body_too_large(where: str, limit: int) -> Diagnosis:
+    """The health answer went on past the reply cap: no health document is that big."""
+    shown = f"{limit / (1 << 20):g} MiB" if limit >= 1 << 20 else f"{limit:,} bytes"
+    return Diagnosis(Fault.REPLY_TOO_LARGE, f"GET reply from {where} exceeded {shown} (--max-reply-bytes)")

@@ -9,6 +9,7 @@ import ssl
 import redis.exceptions as rx
 
 from redis_preflight.config.target import Target
+from redis_preflight.errors.bounds import ReplyDeadline, ReplyTooLarge, RunDeadlinePassed
 from redis_preflight.errors.faults import Diagnosis, Fault, _chain, _first_line, _is_timeout, _Say
 from redis_preflight.errors.tls import _detected_diagnosis, _tls_alert_diagnosis, _verify_diagnosis
 from redis_preflight.errors.topology import _other_node, _topology_diagnosis, unreachable_node
@@ -26,6 +27,9 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
     text = " | ".join(f"{getattr(e, 'status_code', None) or ''} {e}".strip() for e in chain)
     upper = text.upper()
     diagnosis = _Say(target)
+    bound = _bound_diagnosis(chain)
+    if bound is not None:
+        return bound
     detected = _detected_diagnosis(error, target, diagnosis)
     if detected is not None:
         return detected
@@ -61,6 +65,23 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
     if any(isinstance(e, ssl.SSLError) for e in chain):
         return _tls_alert_diagnosis(upper, text, diagnosis)
     return _redis_reply_diagnosis(upper, text, target, diagnosis, stage)
+
+
+def _bound_diagnosis(chain: list[BaseException]) -> Diagnosis | None:
+    """A bound the verifier keeps (docs/bounds.md) was crossed: the message names it and its option."""
+    for error in chain:
+        if isinstance(error, RunDeadlinePassed):
+            return Diagnosis(Fault.RUN_DEADLINE, f"{error}: the checks left are unverified; raise it")
+        if isinstance(error, ReplyTooLarge):
+            return Diagnosis(Fault.REPLY_TOO_LARGE, str(error))
+        if isinstance(error, ReplyDeadline):
+            return Diagnosis(
+                Fault.READ_TIMEOUT,
+                f"{Fault.READ_TIMEOUT.value} at {error.peer}: no complete {error.command} reply within "
+                f"{error.seconds:g} s: the server is stalled, busy or trickling its reply; check SLOWLOG "
+                "and the server, or raise --socket-timeout",
+            )
+    return None
 
 
 # Mid-run, these mean the server is gone or stalled: every later check would only wait for it.

@@ -64,14 +64,24 @@ def _other_node(text: str, target: Target) -> Target | None:
 _TRANSPORT = (Fault.DNS, Fault.REFUSED, Fault.CONNECT_TIMEOUT, Fault.TLS_TO_PLAINTEXT)
 
 
-def unreachable_node(diagnosis: Diagnosis, address: str, cluster_flag: str | None) -> Diagnosis:
+def unreachable_node(
+    diagnosis: Diagnosis, address: str, cluster_flag: str | None, *, translated: bool = True
+) -> Diagnosis:
     """A cluster node the verifier failed to reach, worded by what the cluster thinks of it.
 
     `cluster_flag` is "fail" or "pfail" when the cluster itself sees the node failing.
+    `translated` is False when the seed announces the very address it was reached at: then the
+    cluster's addresses are the ones clients use, and an unreachable node is down, not NAT'd.
     """
     if diagnosis.fault not in _TRANSPORT:
         return diagnosis
     seen = diagnosis.fault.value
+    if cluster_flag is None and not translated:
+        return Diagnosis(
+            Fault.NODE_DOWN,
+            f"{seen} at {address}: the node is down (the cluster does not flag it yet, and announces "
+            "the very addresses clients reach); restart it, or fail its slots over to a replica",
+        )
     if cluster_flag is not None:
         return Diagnosis(
             Fault.NODE_DOWN,
@@ -98,4 +108,13 @@ def sentinel_failure(service: str, hosts: str, answered: bool, first_failure: Di
         Fault.SENTINEL_UNKNOWN_SERVICE,
         f"the sentinels at {hosts} know no primary named {service!r}; check the service name "
         "in the URL (SENTINEL MASTERS lists them)",
+    )
+
+
+def too_many_nodes(target: Target, listed: int, limit: int) -> Diagnosis:
+    """CLUSTER NODES listed more nodes than the verifier will reach and check one by one."""
+    return Diagnosis(
+        Fault.REPLY_TOO_LARGE,
+        f"CLUSTER NODES reply from {target.address} lists {listed:,} nodes, over {limit:,} "
+        "(--max-cluster-nodes): Redis Cluster is designed for up to 1,000",
     )

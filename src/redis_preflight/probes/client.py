@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ from redis.cluster import RedisCluster
 from redis.connection import HiredisRespSerializer
 from redis.retry import Retry
 
+from redis_preflight.compat.redis_py import wrap_sockets
 from redis_preflight.config.renamed import CommandNames
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
+from redis_preflight.probes.bounds import GuardedSocket, ReplyLimits
 
 
 def client_options(target: Target, settings: PreflightSettings) -> dict[str, Any]:
@@ -83,15 +86,24 @@ def credentials(target: Target) -> dict[str, Any]:
     }
 
 
+def reply_limits(settings: PreflightSettings) -> ReplyLimits:
+    """The caps every reply is held to: its size, and the socket timeout for the whole of it."""
+    return ReplyLimits(settings.max_reply_bytes, settings.socket_timeout)
+
+
 def open_client(target: Target, settings: PreflightSettings, **overrides: Any) -> redis.Redis:
-    """A client for `target`; nothing is sent until the first command."""
-    client = redis.Redis(**{**client_options(target, settings), **overrides})
+    """A client for `target`, every reply bounded; nothing is sent until the first command."""
+    options = {**client_options(target, settings), **overrides}
+    client = redis.Redis(**options)
     names = settings.command_names
     if names:
         # `command_packer` is a Connection argument: every command this client's connections
         # send (pipelines, AUTH and SELECT included) is packed through the renaming map.
         client.connection_pool.connection_kwargs["command_packer"] = RenamingPacker(names)
-    return client
+    limits = replace(reply_limits(settings), reply_timeout_s=options["socket_timeout"])
+    # A bound's message names the command as the user knows it: a renamed name is a secret.
+    known = {wire.decode(errors="replace").upper(): name.decode() for name, wire in names.renamed.items()}
+    return wrap_sockets(client, lambda sock, peer: GuardedSocket(sock, limits, peer, known))
 
 
 class RenamingPacker:

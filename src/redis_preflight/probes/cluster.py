@@ -15,11 +15,12 @@ from redis.exceptions import RedisClusterException
 from redis_preflight.compat.redis_py import slot_routes
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
-from redis_preflight.errors import Diagnosis, Fault, classify, unreachable_node
+from redis_preflight.errors import Diagnosis, Fault, classify, too_many_nodes, unreachable_node
 from redis_preflight.probes.client import open_client, open_cluster_client
 from redis_preflight.probes.connection import Reachability, reach
 
 SLOTS = 16384
+MAX_CLUSTER_NODES = 1000  # Redis Cluster's own design limit
 MAX_PARALLEL_NODES = 16
 
 
@@ -105,7 +106,7 @@ class ClusterTopology:
         return tuple(gaps + ([(expected, SLOTS - 1)] if expected < SLOTS else []))
 
 
-def discover(client: redis.Redis, target: Target) -> ClusterTopology:
+def discover(client: redis.Redis, target: Target, max_nodes: int = MAX_CLUSTER_NODES) -> ClusterTopology:
     """Is the target a cluster node, and if so how does it see the cluster.
 
     CLUSTER INFO rather than INFO cluster_enabled: the server area's snapshot is the run's one
@@ -114,7 +115,8 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
     """
     try:
         info = client.cluster("INFO")
-        nodes = client.cluster("NODES")
+        # Raw first ("CLUSTER" has no reply callback): the lines are counted before any is parsed.
+        raw = client.execute_command("CLUSTER", "NODES")  # type: ignore[no-untyped-call]
     except redis.ResponseError as e:
         if "CLUSTER SUPPORT DISABLED" in str(e).upper():
             return ClusterTopology(enabled=False, seen_from=target.address)
@@ -129,6 +131,11 @@ def discover(client: redis.Redis, target: Target) -> ClusterTopology:
         return ClusterTopology(enabled=False, seen_from=target.address, failure=failure)
     except (OSError, redis.RedisError) as e:
         return ClusterTopology(enabled=False, seen_from=target.address, failure=classify(e, target))
+    listed = raw.count(b"\n") if isinstance(raw, bytes) else 0
+    if listed > max_nodes:
+        # Each node is a test and a connection: a hostile or broken node must not make thousands.
+        return ClusterTopology(False, target.address, failure=too_many_nodes(target, listed, max_nodes))
+    nodes = client.response_callbacks["CLUSTER NODES"](raw)
     return ClusterTopology(
         enabled=True,
         seen_from=target.address,
@@ -199,12 +206,15 @@ def reach_nodes(
     topology: ClusterTopology, target: Target, settings: PreflightSettings
 ) -> dict[str, NodeReach]:
     """Every node, in parallel: a NAT'd cluster costs one connect timeout, not one per node."""
+    translated = any("myself" in node.flags and node.address != target.address for node in topology.nodes)
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_NODES, len(topology.nodes) or 1)) as pool:
-        results = pool.map(lambda n: _reach_node(n, target, settings), topology.nodes)
+        results = pool.map(lambda n: _reach_node(n, target, settings, translated), topology.nodes)
         return {result.node.address: result for result in results}
 
 
-def _reach_node(node: ClusterNode, target: Target, settings: PreflightSettings) -> NodeReach:
+def _reach_node(
+    node: ClusterNode, target: Target, settings: PreflightSettings, translated: bool
+) -> NodeReach:
     at = node_target(target, node.address)
     client = open_client(at, settings)
     try:
@@ -213,7 +223,7 @@ def _reach_node(node: ClusterNode, target: Target, settings: PreflightSettings) 
         client.close()
     failure = reachability.failure
     if failure is not None:
-        failure = unreachable_node(failure, node.address, node.failing)
+        failure = unreachable_node(failure, node.address, node.failing, translated=translated)
     return NodeReach(node, at, reachability, failure)
 
 

@@ -16,6 +16,7 @@ from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
 from redis_preflight.errors import AUTH_FAULTS, TLS_FAULTS, Diagnosis, Fault, classify, db_out_of_range
 from redis_preflight.probes.auth import Authentication, authenticate
+from redis_preflight.probes.bounds import deadline
 from redis_preflight.probes.client import client_options
 from redis_preflight.probes.tls import TlsSession, explain, handshake
 
@@ -191,10 +192,12 @@ def reach(target: Target, client: redis.Redis, settings: PreflightSettings) -> R
             opened.enter_context(sock)
             if target.tls:
                 stage = "tls"
-                sock, found["tls"] = handshake(sock, target, settings)
+                sock, found["tls"] = handshake(sock, target, settings)  # under its own deadline
                 opened.enter_context(sock)
             stage = "auth"
-            found["auth"] = authenticate(sock, target, settings)
+            # AUTH reads the raw socket: a deadline for the whole reply, not a timeout per read.
+            with deadline(sock, settings.socket_timeout):
+                found["auth"] = authenticate(sock, target, settings)
         stage = "command"
         found["handshake"] = ping(client, target)
     except (OSError, redis.RedisError) as e:

@@ -24,13 +24,14 @@ from redis_preflight.errors import (
     classify_health,
     classify_health_body,
     classify_health_status,
+    health_body_too_large,
     health_downgrade,
     health_redirect_failure,
 )
+from redis_preflight.probes.bounds import DEFAULT_MAX_REPLY_BYTES, deadline
 from redis_preflight.probes.connection import lookup
 
 MAX_REDIRECTS = 5
-MAX_BODY_BYTES = 1 << 20  # a health document is small; a huge body is not one
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
@@ -106,11 +107,16 @@ CACHE_HEADERS = ("Age", "X-Cache", "X-Cache-Status", "X-Proxy-Cache", "CF-Cache-
 
 
 def fetch_health(
-    endpoint: HealthEndpoint, *, ca_file: Path | None, connect_timeout: float, read_timeout: float
+    endpoint: HealthEndpoint,
+    *,
+    ca_file: Path | None,
+    connect_timeout: float,
+    read_timeout: float,
+    max_body_bytes: int = DEFAULT_MAX_REPLY_BYTES,
 ) -> HealthExchange:
     """GET the health URL; a failure is returned classified, never raised."""
     started = time.perf_counter()
-    session = _Session(endpoint, ca_file, connect_timeout, read_timeout)
+    session = _Session(endpoint, ca_file, connect_timeout, read_timeout, max_body_bytes)
     try:
         reply, hops = _follow(session, endpoint.plain, endpoint.redacted)
     except _Failed as e:
@@ -159,8 +165,14 @@ class _Session:
     """Every call of one exchange, under its own timeout and one overall deadline."""
 
     def __init__(
-        self, endpoint: HealthEndpoint, ca_file: Path | None, connect_timeout: float, read_timeout: float
+        self,
+        endpoint: HealthEndpoint,
+        ca_file: Path | None,
+        connect_timeout: float,
+        read_timeout: float,
+        max_body_bytes: int,
     ) -> None:
+        self.max_body_bytes = max_body_bytes
         self.origin = _origin(urlsplit(endpoint.plain))
         self.authorization = endpoint.authorization
         self.ca_file = ca_file
@@ -183,7 +195,10 @@ class _Session:
                 context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
                 sock = context.wrap_socket(sock, server_hostname=host)
             stage = "request"
-            return self._exchange(sock, parts)
+            # A socket timeout is per read: headers or a chunk size line sent a byte a second
+            # would hold each read just under it. The deadline covers the whole answer.
+            with deadline(sock, self._left(self.read_timeout)):
+                return self._exchange(sock, parts, redact_http_url(url))
         except (OSError, http.client.HTTPException) as e:
             raise _Failed(classify_health(e, redact_http_url(url), stage=stage)) from e
 
@@ -197,20 +212,18 @@ class _Session:
                 error = e
         raise error or OSError("no address to connect to")
 
-    def _exchange(self, sock: socket.socket, parts: SplitResult) -> _Reply:
+    def _exchange(self, sock: socket.socket, parts: SplitResult, where: str) -> _Reply:
         connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
         connection.sock = sock  # already connected (and wrapped in TLS) under our timeouts
         try:
             sock.settimeout(self._left(self.read_timeout))
             connection.request("GET", _path(parts), headers=self._headers(parts))
             response = connection.getresponse()
-            body = b""
-            while len(body) <= MAX_BODY_BYTES:
-                sock.settimeout(self._left(self.read_timeout))
-                chunk = response.read1(65536)
-                if not chunk:
-                    break
+            body = bytearray()
+            while chunk := response.read1(65536):
                 body += chunk
+                if len(body) > self.max_body_bytes:
+                    raise _Failed(health_body_too_large(where, self.max_body_bytes))
         finally:
             connection.close()
         return _Reply(
@@ -218,7 +231,7 @@ class _Session:
             response.reason,
             response.getheader("Content-Type", ""),
             response.getheader("Location"),
-            body,
+            bytes(body),
             tuple(
                 f"{name}: {response.getheader(name)}" for name in CACHE_HEADERS if response.getheader(name)
             ),

@@ -21,6 +21,7 @@ from redis_preflight.errors import (
     TlsToPlaintext,
     classify,
 )
+from redis_preflight.probes.bounds import deadline
 from redis_preflight.probes.client import tls_context
 
 
@@ -58,7 +59,9 @@ def handshake(
     context = tls_context(settings)  # loading the trust store is not part of the handshake
     sock.settimeout(settings.socket_timeout)
     started = time.perf_counter()
-    tls = context.wrap_socket(sock, server_hostname=target.host)
+    # The socket timeout is per read: a handshake trickled a byte at a time needs a deadline.
+    with deadline(sock, settings.socket_timeout):
+        tls = context.wrap_socket(sock, server_hostname=target.host)
     elapsed_ms = (time.perf_counter() - started) * 1000
     return tls, session_of(tls, verified=not settings.tls_insecure, elapsed_ms=elapsed_ms)
 
@@ -112,7 +115,7 @@ def _handshake_unverified(sock: socket.socket, target: Target, settings: Preflig
 def verification(target: Target, settings: PreflightSettings) -> Diagnosis | None:
     """What a verified handshake says (None: it succeeds); run when --tls-insecure skipped it."""
     try:
-        with _connect(target, settings) as sock:
+        with _connect(target, settings) as sock, deadline(sock, settings.socket_timeout):
             tls_context(settings, verify=True).wrap_socket(sock, server_hostname=target.host).close()
     except OSError as e:
         return classify(e, target, stage="tls")
@@ -125,7 +128,7 @@ def plaintext_reply(target: Target, port: int, settings: PreflightSettings) -> s
         with socket.create_connection((target.host, port), timeout=settings.connect_timeout) as sock:
             sock.settimeout(settings.socket_timeout)
             sock.sendall(settings.command_names.wire(b"PING") + b"\r\n")
-            with sock.makefile("rb") as stream:
+            with deadline(sock, settings.socket_timeout), sock.makefile("rb") as stream:
                 line = stream.readline(256)
     except OSError:
         return None

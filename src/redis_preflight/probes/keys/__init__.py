@@ -19,10 +19,10 @@ from functools import partial
 from typing import Any
 
 import redis
-from redis.exceptions import ResponseError
+from redis.exceptions import InvalidResponse, ResponseError
 
 from redis_preflight.contract import Contract
-from redis_preflight.probes.keys.census import Bounds, Census
+from redis_preflight.probes.keys.census import Bounds, Census, CensusFailed, CensusStopped
 from redis_preflight.probes.keys.fetches import Fetch, Verdict, chunks, members, reply_or_raise
 from redis_preflight.probes.keys.names import prefix_of, shown_prefix
 from redis_preflight.probes.keys.pages import Sorter
@@ -50,9 +50,16 @@ def take_census(
     fetched with one GET per key.
     """
     census = _Census(contract, bounds, one_by_one=cluster, progress=progress)
-    for client in clients:
-        with _census_connection(client) as pipe:
-            census.scan(pipe)
+    for index, client in enumerate(clients):
+        try:
+            with _census_connection(client) as pipe:
+                census.scan(pipe)
+        except CensusStopped as e:
+            census.stopped = str(e)
+            census.complete = False
+            break
+        except (OSError, redis.RedisError) as e:
+            raise CensusFailed(index, e) from e
     return census.result()
 
 
@@ -97,16 +104,21 @@ class _Census:
         self.scan_count = min(SCAN_COUNT, max(10, rate // 30)) if rate else SCAN_COUNT
         self.dbsize = self.scanned = self.ops = 0
         self.complete = True
+        self.stopped: str | None = None
         self.started = time.monotonic()
 
     def scan(self, pipe: RespPipe) -> None:
         """One server's db, SCAN cursor from 0 to 0 unless the time budget ends first."""
         self.pipe = pipe
-        self.dbsize += int(pipe.call(b"DBSIZE"))
+        dbsize = int(pipe.call(b"DBSIZE"))
+        self.dbsize += dbsize
         if any(t.pattern.type == "hash" and t.pattern.fields for t in self.tallies) and _has_field_ttls(pipe):
             for tally in self.tallies:
                 tally.read_field_ttls()
         self.cursor: bytes | None = b"0"
+        self.cursors: set[bytes] = set()
+        # SCAN may return a key more than once, never this many times over.
+        self.most_keys = self.scanned + 2 * dbsize + 10 * self.scan_count
         self._rounds()
         self.complete = self.complete and self.cursor is None
 
@@ -121,6 +133,7 @@ class _Census:
             complete=self.complete,
             elapsed_s=time.monotonic() - self.started,
             bounds=self.bounds,
+            stopped=self.stopped,
         )
 
     def _rounds(self) -> None:
@@ -177,12 +190,32 @@ class _Census:
                 time.sleep(ahead)
 
     def _scan_reply(self) -> list[bytes]:
-        cursor, keys = reply_or_raise(self.pipe.read())
+        reply = reply_or_raise(self.pipe.read())
+        if not (len(reply) == 2 and isinstance(reply[0], bytes) and isinstance(reply[1], list)):
+            raise InvalidResponse("SCAN answered something other than a cursor and a page of keys")
+        cursor, keys = reply
         self.cursor = None if cursor == b"0" else cursor
         self.scanned += len(keys)
+        self._check_progress(cursor)
         if self.progress is not None:
             self.progress(self.scanned, self.dbsize, time.monotonic() - self.started)
         return list(keys)
+
+    def _check_progress(self, cursor: bytes) -> None:
+        """A SCAN cursor visits each value once per pass: one seen again, or far more keys than
+        DBSIZE, means a scan that would never end (--full-scan has no time budget to stop it)."""
+        where = self.pipe.peer
+        if cursor in self.cursors:
+            raise CensusStopped(
+                f"SCAN from {where} returned cursor {cursor.decode(errors='replace')} a second time, "
+                f"after {self.scanned:,} keys: its cursor goes round in circles, so the census stopped"
+            )
+        self.cursors.add(cursor)
+        if self.scanned > self.most_keys:
+            raise CensusStopped(
+                f"SCAN from {where} returned {self.scanned:,} keys where DBSIZE said {self.dbsize:,}: "
+                "its cursor does not progress, so the census stopped"
+            )
 
     def _choose(self, page: list[bytes]) -> list[_Group]:
         """Sort a SCAN page into patterns; the keys within each sample are examined."""
@@ -234,8 +267,8 @@ def _has_field_ttls(pipe: RespPipe) -> bool:
 def _raise_errors(pttls: list[Any], lengths: list[Any]) -> None:
     """PTTL must answer for every key; STRLEN (HLEN, ...) may only say WRONGTYPE (another type)."""
     if set(map(type, pttls)) != {int}:
-        raise next(r for r in pttls if isinstance(r, ResponseError))
+        raise next(map(reply_or_raise, (r for r in pttls if r.__class__ is not int)))
     if set(map(type, lengths)) != {int}:
-        for error in (r for r in lengths if isinstance(r, ResponseError)):
-            if not str(error).startswith("WRONGTYPE"):
-                raise error
+        for reply in (r for r in lengths if r.__class__ is not int):
+            if not (isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE")):
+                reply_or_raise(reply)

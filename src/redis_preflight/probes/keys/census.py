@@ -40,6 +40,20 @@ KINDS: dict[str, tuple[Rule, str]] = {
 }
 
 
+class CensusStopped(Exception):
+    """The server's replies contradict each other (a SCAN cursor that comes round again, a value
+    longer than its STRLEN): going on would never end, or trust what the server got wrong."""
+
+
+class CensusFailed(Exception):
+    """A server of the census failed (went away, answered out of bounds): `error` says how,
+    `index` which of the clients it was (the target, or one primary of a cluster)."""
+
+    def __init__(self, index: int, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.index, self.error = index, error
+
+
 @dataclass(frozen=True)
 class Bounds:
     """How much a census may look at and how hard it may push."""
@@ -156,6 +170,8 @@ class Census:
     complete: bool  # the SCAN cursor went all the way round
     elapsed_s: float
     bounds: Bounds
+    # Why the census stopped before its bounds did: a server whose replies contradict each other.
+    stopped: str | None = None
 
     def pattern(self, name: str) -> PatternCensus:
         return next(p for p in self.patterns if p.name == name)

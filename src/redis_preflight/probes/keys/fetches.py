@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from redis.exceptions import ResponseError
+from redis.exceptions import InvalidResponse, ResponseError
 
+from redis_preflight.errors import ReplyTooLarge
+from redis_preflight.probes.keys.census import CensusStopped
 from redis_preflight.probes.keys.resp import RespPipe, each, mget
 from redis_preflight.probes.keys.tally import Tally
 
@@ -51,7 +53,7 @@ class Fetch:
             _raise_refusals(replies)
             return partial(self.tally.judge_members, self.keys, self.lengths or [], replies)
         if self.bulks is not None:
-            return partial(self.tally.judge_values, self.keys, reply_or_raise(pipe.read()))
+            return partial(self.tally.judge_values, self.keys, reply_or_raise(self._values(pipe)))
         replies = pipe.read_many(len(self.keys))
         if self.verb == "values":
             return partial(self.tally.judge_values, self.keys, [reply_or_raise(reply) for reply in replies])
@@ -59,21 +61,35 @@ class Fetch:
             return partial(self.tally.judge_types, self.keys, [reply_or_raise(reply) for reply in replies])
         return partial(self.tally.note_memory, replies)
 
+    def _values(self, pipe: RespPipe) -> Any:
+        """The MGET reply, read no further than its keys' STRLEN said (plus RESP framing)."""
+        framing = 32 * (len(self.keys) + 1)
+        try:
+            return pipe.read_within(self.size + framing)
+        except ReplyTooLarge as e:
+            raise CensusStopped(
+                f"MGET of {len(self.keys):,} keys from {e.peer} ran past the {self.size:,} bytes their "
+                "STRLEN said: a value is larger than STRLEN reports, so the census stopped"
+            ) from e
+
 
 def _raise_refusals(replies: list[Any]) -> None:
     """A refused read (NOPERM, a renamed command) leaves values unjudged: never a silent pass.
     WRONGTYPE only says a key changed type since it was measured: that key is passed over."""
-    if any(issubclass(kind, ResponseError) for kind in set(map(type, replies))):
-        for error in (r for r in replies if isinstance(r, ResponseError)):
-            if not str(error).startswith("WRONGTYPE"):
+    if any(issubclass(kind, Exception) for kind in set(map(type, replies))):
+        for error in (r for r in replies if isinstance(r, Exception)):
+            if not (isinstance(error, ResponseError) and str(error).startswith("WRONGTYPE")):
                 raise error
 
 
 def reply_or_raise(reply: Any) -> Any:
-    """A reply, or the error it is raised (hiredis hands error replies over as values)."""
-    if isinstance(reply, ResponseError):
+    """A reply, or the error it is raised (hiredis hands error replies over as values: NOPERM,
+    LOADING and the rest, each the exception a redis-py call would raise)."""
+    if isinstance(reply, Exception):
         raise reply
-    return reply
+    if reply is None or reply.__class__ in (bytes, int, list):
+        return reply
+    raise InvalidResponse(f"unexpected reply {reply.__class__.__name__} in the key census")
 
 
 def members(tally: Tally, keys: list[bytes], bulk_keys: list[bytes], lengths: list[int]) -> Fetch:

@@ -16,6 +16,7 @@ from redis.connection import Connection
 from redis.exceptions import ConnectionError, ResponseError
 
 from redis_preflight.compat.redis_py import error_of, raw_socket
+from redis_preflight.probes.bounds import GuardedSocket
 
 READ_CHUNK = 1 << 18
 _INCOMPLETE = object()  # hiredis' default, False, equals the reply 0 and would stop iter()
@@ -54,7 +55,10 @@ class RespPipe:
     def __init__(self, connection: Connection) -> None:
         # The socket redis-py connected, authenticated and SELECTed, with its timeouts; nothing
         # else reads it while the census runs. Error replies become redis-py's own exceptions.
-        self._sock: socket.socket = raw_socket(connection)
+        sock = raw_socket(connection)
+        # Opened by the run's client: a GuardedSocket, holding each reply to its caps and deadline.
+        self._guarded: GuardedSocket | None = sock.unstructured() if isinstance(sock, GuardedSocket) else None
+        self._sock: socket.socket = sock
         self._reader: hiredis.Reader = hiredis.Reader(replyError=error_of, notEnoughData=_INCOMPLETE)
         self._ready: list[Any] = []  # replies parsed and not yet taken
 
@@ -64,10 +68,25 @@ class RespPipe:
     def read(self) -> Any:
         return self.read_many(1)[0]
 
+    @property
+    def peer(self) -> str:
+        return self._guarded.guard.peer if self._guarded is not None else "the server"
+
+    def read_within(self, limit: int) -> Any:
+        """The next reply, refused (ReplyTooLarge) once it runs past `limit` bytes; a reply
+        read with other replies in the same chunk may cross it by one chunk unseen."""
+        if self._guarded is None:
+            return self.read()
+        with self._guarded.guard.capped(limit + READ_CHUNK):
+            return self.read()
+
     def read_many(self, count: int) -> list[Any]:
         """The next `count` replies; hiredis parses all it can per call, without a Python loop."""
         while len(self._ready) < count:
+            before = len(self._ready)
             self._ready += iter(self._reader.gets, _INCOMPLETE)
+            if self._guarded is not None and len(self._ready) > before:
+                self._guarded.replies_done()
             if len(self._ready) < count:
                 self._receive()
         replies, self._ready = self._ready[:count], self._ready[count:]
