@@ -85,9 +85,9 @@ def test_dangerous_commands_disabled(privileges, finding):
 def test_app_commands_allowed(privileges, hosting, finding):
     if privileges.verifier_only:
         not_applicable(
-            f"user {privileges.user!r} may not run ACL DRYRUN: a least-privilege verifier user, not the "
-            "application's, whose rights this check judges (run with the application's REDIS_URL, "
-            f"or ACL SETUSER {privileges.user} +acl|dryrun)"
+            f"user {privileges.user!r} may not run {privileges.asked.replace('|', ' ').upper()}: a "
+            "least-privilege verifier user, not the application's, whose rights this check judges (run "
+            f"with the application's REDIS_URL, or ACL SETUSER {privileges.user} +{privileges.asked})"
         )
     if privileges.unavailable:
         if hosting.provider is not None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -16,9 +18,27 @@ from typing import Any
 
 import pytest
 
-from redis_preflight.ephemeral.local_server import LocalRedis
+from redis_preflight.ephemeral.local_server import LocalRedis, redis_server_binary
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def server_line() -> tuple[int, int]:
+    """(major, minor) of the redis-server the tests start: PREFLIGHT_TEST_REDIS_SERVER, else PATH's.
+
+    .ci/run runs a subset of the tests against each supported line; where a line answers
+    differently (Redis 6 has no ACL DRYRUN, names no subcommand in NOPERM), tests ask this.
+    """
+    binary = shutil.which(redis_server_binary()) or redis_server_binary()
+    said = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
+    major, minor = re.search(r"v=(\d+)\.(\d+)", said).groups()  # type: ignore[union-attr]
+    return int(major), int(minor)
+
+
+REDIS_6 = server_line() < (7, 0)
+# DEBUG is enabled by default before 7.0, which added the directive (unknown to Redis 6).
+DEBUG_ENABLED = () if REDIS_6 else ("enable-debug-command yes",)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from helpers.topologies import (
     stop_primary_and_wait_failover,
 )
 
+from conftest import server_line
 from redis_preflight.config.target import parse_target
 from redis_preflight.ephemeral.local_server import free_port
 from redis_preflight.errors import Fault, classify
@@ -78,7 +79,7 @@ def test_healthy_cluster_passes_with_a_result_per_node(run_preflight, healthy_cl
     assert outcome.returncode == 0, outcome.output
     for name in CLUSTER_CHECKS:
         assert outcome.check(name)["outcome"] == "passed", outcome.check(name)
-    assert outcome.check("test_server_identity")["message"].startswith("redis 7.0")
+    assert outcome.check("test_server_identity")["message"].startswith("redis {}.{}".format(*server_line()))
     nodes = node_checks(outcome)
     assert sorted(nodes) == sorted(f"test_node_reachable[127.0.0.1:{n.port}]" for n in healthy_cluster.nodes)
     assert all(c["outcome"] == "passed" and " PONG in " in c["message"] for c in nodes.values())

@@ -29,9 +29,15 @@ def findings(census: Census) -> list[tuple[object, ...]]:
     ]
 
 
+@pytest.fixture(scope="module")
+def own_redis(redis_factory):
+    """A server of this module's own: the keyspaces below are flushed and rewritten."""
+    return redis_factory()
+
+
 @pytest.mark.parametrize("seeder", [seed, seed_defects_a, seed_defects_b])
-def test_example_file_is_the_default_contract(plain_redis, seeder):
-    r = redis.Redis(port=plain_redis.port, socket_timeout=5, protocol=2)
+def test_example_file_is_the_default_contract(own_redis, seeder):
+    r = redis.Redis(port=own_redis.port, socket_timeout=5, protocol=2)
     r.flushdb()
     seeder(r)
     from_file = load_file(EXAMPLE)

@@ -25,7 +25,7 @@ from redis_preflight.verdict.summary import EXIT_INCOMPLETE
 PATTERNS = ("user_session", "ws_connections", "goal_state", "blacklist", "rate_limit")
 KEYS_CHECKS = {
     f"{check}[{pattern}]" for check in ("test_shape", "test_ttl", "test_ttl_bounds") for pattern in PATTERNS
-} | {"test_census", "test_unmatched_keys"}
+} | {"test_census", "test_unmatched_keys", "test_backup_age", "test_backup_key_count"}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,8 @@ def test_valid_keyspace_passes(run_preflight, keys_redis):
     results = keys_results(outcome)
     assert set(results) == KEYS_CHECKS
     skipped = {name for name, c in results.items() if c["outcome"] == "not_applicable"}
-    assert skipped == {"test_ttl_bounds[goal_state]"}
+    assert skipped == {"test_ttl_bounds[goal_state]", "test_backup_age", "test_backup_key_count"}
+    assert "no backup to drill: give --rdb" in results["test_backup_age"]["message"]
     assert all(c["outcome"] == "passed" for name, c in results.items() if name not in skipped)
     assert results["test_shape[user_session]"]["message"] == (
         "examined 4 of 4 user_session keys (DBSIZE 20): every value keeps the shape"
@@ -230,7 +231,8 @@ def test_user_without_scan_skips_naming_the_command(run_preflight, redis_factory
     assert outcome.returncode == EXIT_INCOMPLETE, outcome.output  # never a pass for an unseen keyspace
     assert outcome.summary["verdict"] == "incomplete"
     results = keys_results(outcome)
-    assert {c["outcome"] for c in results.values()} == {"unverified"}
+    census_based = [c for name, c in results.items() if not name.startswith("test_backup_")]
+    assert {c["outcome"] for c in census_based} == {"unverified"}
     census = results["test_census"]["message"]
     assert census.startswith("NOPERM at 127.0.0.1:"), census
     assert "may not run SCAN; grant it (ACL SETUSER default +scan)" in census

@@ -10,7 +10,7 @@ import pytest
 import redis
 from helpers import browser
 
-from conftest import clean_env
+from conftest import DEBUG_ENABLED, clean_env
 
 FIGURES = (
     r"min [\d.]+ ms, p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms "
@@ -133,7 +133,7 @@ def test_timeouts_from_every_source_are_in_force_and_shown(
 @pytest.fixture(scope="module")
 def slow_redis(redis_factory):
     """A server that has just run one 30 ms command, seen by SLOWLOG and the latency monitor."""
-    server = redis_factory("enable-debug-command yes", "latency-monitor-threshold 5")
+    server = redis_factory(*DEBUG_ENABLED, "latency-monitor-threshold 5")
     client = redis.Redis(port=server.port)
     client.execute_command("DEBUG", "SLEEP", "0.03")
     client.close()

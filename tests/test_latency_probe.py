@@ -5,9 +5,19 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+import redis
 
 from redis_preflight.config.profiles import BUDGETS, Profile
-from redis_preflight.probes.latency import LatencySample, SlowCommand, SlowLog, masked, parse_slowlog
+from redis_preflight.ephemeral.local_server import free_port
+from redis_preflight.probes.latency import (
+    PAUSE_S,
+    LatencySample,
+    SlowCommand,
+    SlowLog,
+    masked,
+    parse_slowlog,
+    sample_fleet_latency,
+)
 from redis_preflight.report.pictures import latency_histogram, slow_command_table
 
 
@@ -83,3 +93,21 @@ def test_one_slowlog_parser_reads_redis_and_redis_enterprise_shapes(entry):
     assert (command.started, command.duration_ms, command.command) == (1700000000.0, 12.5, "CONFIG SET")
     assert (command.arguments, command.argument_count) == (("requirepass", "***"), 2)
     assert command.client in ("10.0.0.9:5012", "")
+
+
+def test_a_fleets_bursts_interleave_each_target_paced_and_timed_alone(redis_factory):
+    """Three targets' bursts on one thread: every PING answered, each target's PINGs PAUSE_S apart;
+    a target that went away gets its error, the others their samples. (How much time interleaving
+    saves is benchmarks/fleet_overhead.py's figure, not a timed test.)"""
+    servers = [redis_factory() for _ in range(3)]
+    clients = [redis.Redis(port=server.port, socket_timeout=2) for server in servers]
+    gone = redis.Redis(port=free_port(), socket_connect_timeout=1)
+    bursts = sample_fleet_latency([*clients, gone], 100, 5.0)
+    for burst in bursts[:3]:
+        assert isinstance(burst, LatencySample)
+        assert len(burst.samples_ms) == 100
+        # 100 PINGs at least PAUSE_S apart take at least 100 pauses, not one between all targets.
+        assert burst.elapsed_s >= 100 * PAUSE_S
+    assert isinstance(bursts[3], redis.ConnectionError)
+    for client in [*clients, gone]:
+        client.close()

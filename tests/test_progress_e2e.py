@@ -26,13 +26,15 @@ def ten_thousand_keys(redis_factory):
     return server
 
 
-def run_on_a_terminal(args: list[str], tmp_path) -> tuple[int, str]:
+def run_on_a_terminal(args: list[str], tmp_path, extra_env: dict[str, str] | None = None) -> tuple[int, str]:
     """The console script with a pseudo-terminal as its stdout, as a person would run it."""
     primary, secondary = pty.openpty()
     env = clean_env(TERM="xterm")
     env.pop("CI", None)  # a person at a terminal, even when this test itself runs in CI
+    env.update(extra_env or {})
+    report = [] if args[0] in ("backup", "restore") else ["--report-dir", str(tmp_path / "r")]
     process = subprocess.Popen(
-        [sys.executable, "-m", "redis_preflight.cli", "--report-dir", str(tmp_path / "r"), *args],
+        [sys.executable, "-m", "redis_preflight.cli", *report, *args],
         stdout=secondary,
         stderr=secondary,
         env=env,

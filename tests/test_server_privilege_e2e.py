@@ -13,7 +13,7 @@ from helpers.server import (
     documented_acl_line,
 )
 
-from conftest import PASSWORD
+from conftest import DEBUG_ENABLED, PASSWORD
 from redis_preflight.contract.samples import seed
 from redis_preflight.ephemeral.local_server import LocalRedis
 from redis_preflight.verdict.summary import EXIT_INCOMPLETE
@@ -145,7 +145,7 @@ def test_user_without_info_skips_naming_it(run_preflight, least_privilege):
 
 @pytest.fixture(scope="session")
 def debuggable(redis_factory) -> LocalRedis:
-    server = redis_factory("enable-debug-command yes")
+    server = redis_factory(*DEBUG_ENABLED)
     seed(client_of(server))
     return server
 

@@ -1,10 +1,12 @@
 """`redis-preflight --redis-url URL [pytest options]`: the checks, from any directory.
 
 `redis-preflight contract infer --redis-url URL`: a starting key contract from a live keyspace.
+`redis-preflight backup ...` and `redis-preflight restore ...` are subcommands of their own.
 """
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import os
 import sys
@@ -48,14 +50,80 @@ def checks_dir() -> Path:
     return shipped if shipped.is_dir() else PACKAGE.parents[1] / "checks"
 
 
+def subcommands() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="redis-preflight")
+    commands = parser.add_subparsers(dest="command", required=True)
+    backup = commands.add_parser("backup", help="export every key (read-only) to a JSON Lines file")
+    backup.add_argument("--out", required=True, type=Path, help="the backup file to write")
+    backup.add_argument(
+        "--match", action="append", default=[], help="only keys matching this glob (repeatable)"
+    )
+    backup.add_argument("--max-ops-per-sec", type=int, help="throttle: commands per second (default: none)")
+    restore = commands.add_parser("restore", help="write a backup into a db, then verify it")
+    restore.add_argument("file", type=Path, help="a file written by redis-preflight backup")
+    restore.add_argument("--allow-write", action="store_true", help="without it nothing is written")
+    mode = restore.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--replace", action="store_true", help="the file's keys overwrite keys of the same name"
+    )
+    mode.add_argument("--merge", action="store_true", help="keys already in the db are kept")
+    for each in (backup, restore):
+        each.add_argument(
+            "--redis-url", required=True, help="redis://, rediss://, unix:// or redis+sentinel://"
+        )
+        each.add_argument("--connect-timeout", type=float, help="seconds for a TCP connect (default 5)")
+        each.add_argument("--socket-timeout", type=float, help="seconds for any reply (default 5)")
+        each.add_argument(
+            "--max-reply-bytes", type=int, help="refuse a larger reply, e.g. a huge value (default 16 MiB)"
+        )
+        each.add_argument("--tls-ca-file", help="CA bundle (PEM) to verify the server")
+        each.add_argument("--tls-cert-file", help="client certificate (PEM)")
+        each.add_argument("--tls-key-file", help="the client certificate's private key (PEM)")
+        each.add_argument("--tls-insecure", action="store_true", default=None, help="skip certificate checks")
+    return parser
+
+
+def run_subcommand(args: list[str]) -> int:
+    from redis_preflight.backup import commands
+    from redis_preflight.backup.restore import Mode
+
+    options = subcommands().parse_args(args)
+    shared = (
+        "connect_timeout",
+        "socket_timeout",
+        "max_reply_bytes",
+        "tls_ca_file",
+        "tls_cert_file",
+        "tls_key_file",
+        "tls_insecure",
+    )
+    settings = {
+        name: getattr(options, name) for name in (*shared, "max_ops_per_sec") if hasattr(options, name)
+    }
+    connection = commands.Connection(options.redis_url, settings)
+    if options.command == "backup":
+        return commands.run(lambda: commands.backup(connection, options.out, options.match))
+    mode = Mode.REPLACE if options.replace else Mode.MERGE if options.merge else Mode.EMPTY
+    return commands.run(lambda: commands.restore_file(connection, options.file, options.allow_write, mode))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["contract"]:
         from redis_preflight.infer import main as contract
 
         return contract(args[1:])
+    if args[:1] in (["backup"], ["restore"]):
+        try:
+            return run_subcommand(args)
+        except SystemExit as e:  # argparse: --help (0) or a usage error (2, made the gate's 4)
+            return 0 if e.code == 0 else 4
     if _asks_for_cache(args):
         return _usage_error(NO_CACHE, args)
+    if args[:1] == ["merge"]:
+        from redis_preflight.merge import main as merge
+
+        return merge(args[1:])
     checks = checks_dir()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # inherited by pytest-xdist's workers
     blocked = {arg.removeprefix("-p") for arg in args if arg.removeprefix("-p").startswith("no:")}

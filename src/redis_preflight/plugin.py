@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -22,16 +23,19 @@ from redis_preflight.ephemeral.local_server import LocalServerError
 from redis_preflight.fixtures import workers
 from redis_preflight.fixtures.fleet import parametrize
 from redis_preflight.probes.bounds import RUN_CLOCK
+from redis_preflight.readiness import Waited, settle_again, wait_for_fleet
 from redis_preflight.report.files import ReportFiles, write_usage_error
-from redis_preflight.report.writer import ReportWriter, fleet_header_lines
+from redis_preflight.report.progress import WaitProgress
+from redis_preflight.report.writer import ReportWriter, fleet_header_lines, write_pipeline_outputs
 from redis_preflight.run import prepare
 from redis_preflight.verdict import noperm
 from redis_preflight.verdict.outcomes import AREAS, area_of
 from redis_preflight.verdict.record import record
-from redis_preflight.verdict.summary import Summary
+from redis_preflight.verdict.summary import Summary, usage_error_document
 
 BACKSTOP_TIMEOUT_S = 60.0
 ONE_PROCESS = pytest.StashKey[bool]()  # -n turned off: one target
+WAITED_INPUT = "redis_preflight_waited"  # pytest-xdist workerinput: the targets --wait ran out on
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,6 +81,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except (SettingsError, TargetError, LocalServerError, ContractError) as e:
         message = redact_fields(str(e))
         write_usage_error(ReportFiles.under(_report_dir(config, cli.get("report_dir"))).summary, message)
+        given = cli.get("prometheus_file") or os.environ.get("PREFLIGHT_PROMETHEUS_FILE")
+        prometheus_file = config.invocation_params.dir / given if given else None
+        write_pipeline_outputs(usage_error_document(message), prometheus_file, Redactor().scrub)
         raise pytest.UsageError(message) from None
     RUN_CLOCK.start(runs[0].settings.run_deadline_s(len(runs)), started)
     config.stash[stash.RUN] = runs[0]
@@ -93,7 +100,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(module, module.__name__)
     config.pluginmanager.register(noperm, "redis_preflight.verdict.noperm")
     files = ReportFiles.under(_report_dir(config, str(runs[0].settings.report_dir)))
-    writer = ReportWriter(Summary.of(runs), redactor, files, runs)
+    prometheus_file = runs[0].settings.prometheus_file
+    writer = ReportWriter(
+        Summary.of(runs),
+        redactor,
+        files,
+        runs,
+        config.invocation_params.dir / prometheus_file if prometheus_file else None,
+    )
     config.pluginmanager.register(writer, "redis_preflight.report")
 
 
@@ -149,6 +163,38 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> workers.Targ
     if stash.RUN not in config.stash or config.option.dist != "load":  # -n's default; --dist wins
         return None
     return workers.TargetScheduling(config, log, labels([run.target for run in stash.fleet(config)]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """--wait before anything talks to the targets (pytest-xdist starts its workers after this)."""
+    if stash.RUN in session.config.stash:
+        _wait(session.config)
+
+
+def _wait(config: pytest.Config) -> None:
+    runs = stash.fleet(config)
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        for index, what, seconds, waiting_for in workerinput.get(WAITED_INPUT, ()):
+            settle_again(runs[index], Waited(what, seconds, waiting_for))
+        return
+    wait_s = runs[0].settings.wait
+    if wait_s:
+        progress = WaitProgress(config, wait_s)
+        config.stash[stash.WAITED] = wait_for_fleet(runs, wait_s, progress)
+        progress.finish([waited.note for waited in config.stash[stash.WAITED] if not waited.ready])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: each worker learns which targets the wait ran out on."""
+    waited = node.config.stash.get(stash.WAITED, [])
+    node.workerinput[WAITED_INPUT] = [
+        (index, each.what, each.seconds, each.waiting_for)
+        for index, each in enumerate(waited)
+        if not each.ready
+    ]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -11,7 +11,8 @@ from typing import Any, Generic, TypeVar, overload
 
 import redis
 
-from redis_preflight.config.fleet import given_urls, parse_all
+from redis_preflight.backup.drill import Drill, count_live, start_drill
+from redis_preflight.config.fleet import given_urls, labels, parse_all, shard
 from redis_preflight.config.health_url import HealthEndpoint, HealthUrlError, parse_health_url
 from redis_preflight.config.profiles import BUDGETS, MIN_REPLICAS, Budgets, Profile, infer_profile
 from redis_preflight.config.settings import (
@@ -28,6 +29,7 @@ from redis_preflight.probes.capabilities import Capabilities, learn
 from redis_preflight.probes.client import open_client, tls_context
 from redis_preflight.probes.cluster import ClusterTopology, discover
 from redis_preflight.probes.connection import Reachability, reach
+from redis_preflight.probes.health import HealthExchange, fetch_health
 from redis_preflight.probes.keys.census import Bounds
 from redis_preflight.probes.sentinel import PrimaryLookup, locate_primary
 from redis_preflight.providers import Hosting
@@ -90,9 +92,13 @@ class PreflightRun:
     health: HealthEndpoint | None = None
     # For a redis+sentinel URL: what the sentinels said; the target is then the primary they named.
     sentinel: PrimaryLookup | None = None
+    # The target's name in test ids when it is one of a fleet (host:port, /db where two clash).
+    label: str = ""
     profile: Profile = field(init=False)
     profile_reason: str = field(init=False)
     stopped: StoppedAnswering | None = field(default=None, init=False)
+    # --rdb / --backup: the backup loaded into a local server, which is then the target.
+    drill: Drill | None = None
     contract: Contract = field(init=False)
 
     def __post_init__(self) -> None:
@@ -162,6 +168,36 @@ class PreflightRun:
             # No primary address: the service name did not resolve, as a host name might not.
             return Reachability(failure=self.sentinel.failure, failed_stage="dns")
         return reach(self.target, self.client, self.settings)
+
+    @cached_property
+    def health_exchange(self) -> HealthExchange | None:
+        """One GET of the application's health endpoint per run (None without HEALTH_URL)."""
+        return None if self.health is None else self.fetch_health()
+
+    def fetch_health(self) -> HealthExchange:
+        if self.health is None:
+            raise ValueError("fetch_health needs a health URL")
+        return fetch_health(
+            self.health,
+            ca_file=self.settings.health_ca_file,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.socket_timeout,
+            max_body_bytes=self.settings.max_reply_bytes,
+        )
+
+    def settle(self, reachability: Reachability | None = None, health: HealthExchange | None = None) -> None:
+        """Observations --wait already made when its time ran out: the checks report them, not wait again."""
+        if reachability is not None:
+            self.__dict__["reachability"] = reachability
+        if health is not None:
+            self.__dict__["health_exchange"] = health
+
+    def use_lookup(self, lookup: PrimaryLookup) -> None:
+        """A new answer from the sentinels (--wait asks again while they name no primary)."""
+        self.sentinel = lookup
+        if lookup.primary is not None:
+            host, port = lookup.primary
+            self.target = replace(self.target, host=host, port=port)
 
     @cached_property
     def cluster(self) -> ClusterTopology:
@@ -238,6 +274,8 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
     _make_report_dir(base / settings.report_dir, settings.source_of("report_dir"))
     health = health_endpoint(settings)
     given = given_urls(settings, base)
+    if settings.rdb is not None or settings.backup is not None:
+        return (drill_run(settings, parse_all(given)[:1], health),)
     if not given:
         raise SettingsError(NO_TARGET)
     if given[0].url == EPHEMERAL and len(given) == 1:
@@ -250,16 +288,19 @@ def prepare(cli: dict[str, Any], env_file: Path | None, base: Path | None = None
             health=health,
         )
         return (run,)
-    # HEALTH_URL is one application's: in a fleet it goes with the first target only.
     targets = parse_all(given)
-    if any(target.tls for target in targets):
+    chosen = _shard_of(targets, settings)
+    if any(targets[n].tls for n in chosen):
         _load_tls_files(settings)
     if settings.auth_token_provider is not None:
         try:
             targets = with_token(settings, settings.auth_token_provider, targets)
         except TokenError as e:
             raise SettingsError(str(e)) from None
-    return tuple(_run_for(settings, target, health if n == 0 else None) for n, target in enumerate(targets))
+    # Labels name each target in test ids; taken over the whole fleet so that shards name them alike.
+    names = labels(targets) if len(targets) > 1 else [""]
+    # HEALTH_URL is one application's: in a fleet it goes with the first target only.
+    return tuple(_run_for(settings, targets[n], health if n == 0 else None, names[n]) for n in chosen)
 
 
 def _make_report_dir(directory: Path, source: str) -> None:
@@ -276,14 +317,45 @@ def _make_report_dir(directory: Path, source: str) -> None:
         raise SettingsError(f"report directory {directory} from {source} is not writable")
 
 
-def _run_for(settings: PreflightSettings, target: Target, health: HealthEndpoint | None) -> PreflightRun:
-    if target.sentinels is None:
-        return PreflightRun(settings, target, health=health)
-    lookup = locate_primary(target, settings)
-    if lookup.primary is None:
-        return PreflightRun(settings, target, health=health, sentinel=lookup)
-    host, port = lookup.primary
-    return PreflightRun(settings, replace(target, host=host, port=port), health=health, sentinel=lookup)
+def _shard_of(targets: list[Target], settings: PreflightSettings) -> list[int]:
+    """--shard K/N: the indexes of this run's targets (all of them without it)."""
+    if settings.shard_k_n is None:
+        return list(range(len(targets)))
+    k, n = settings.shard_k_n
+    chosen = shard(targets, k, n)
+    if not chosen:
+        raise SettingsError(
+            f"--shard {k}/{n} of a fleet of {len(targets)} target(s) is empty: give N no larger than "
+            "the number of targets"
+        )
+    return chosen
+
+
+def _run_for(
+    settings: PreflightSettings, target: Target, health: HealthEndpoint | None, label: str
+) -> PreflightRun:
+    run = PreflightRun(settings, target, health=health, label=label)
+    if target.sentinels is not None:
+        run.use_lookup(locate_primary(target, settings))
+    return run
+
+
+def drill_run(settings: PreflightSettings, live: list[Target], health: HealthEndpoint | None) -> PreflightRun:
+    """The keys area against a local server holding the backup; the live server (if given) is
+    asked its DBSIZE only, and lends the drill its profile."""
+    drill = start_drill(settings.rdb, settings.backup)
+    if live:
+        count_live(drill, live[0], settings)
+    inferred = infer_profile(live[0]) if live and settings.profile is None else None
+    profile = inferred[0] if inferred else settings.profile
+    settings = settings.model_copy(update={"only": ("keys",), "skip": (), "profile": profile})
+    target = parse_target(drill.server.url)
+    run = PreflightRun(
+        settings, target, provider=drill.provider, on_close=drill.stop, health=health, drill=drill
+    )
+    if inferred:
+        run.profile_reason = f"{inferred[1]}, of the live server {live[0].redacted}"
+    return run
 
 
 def _load_tls_files(settings: PreflightSettings) -> None:

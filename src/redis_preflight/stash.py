@@ -6,6 +6,8 @@ import pytest
 
 from redis_preflight.config.fleet import index_of
 from redis_preflight.config.redact import Redactor
+from redis_preflight.probes.latency import LatencySample
+from redis_preflight.readiness import Waited
 from redis_preflight.run import PreflightRun
 from redis_preflight.verdict.summary import Summary
 
@@ -13,6 +15,9 @@ RUN = pytest.StashKey[PreflightRun]()  # the first target's run: the only one un
 FLEET = pytest.StashKey[tuple[PreflightRun, ...]]()
 SUMMARY = pytest.StashKey[Summary]()
 REDACTOR = pytest.StashKey[Redactor]()
+WAITED = pytest.StashKey[list[Waited]]()  # what --wait saw of each target
+# A fleet's PING bursts taken together, by id() of each run, until its latency fixture takes it.
+LATENCY = pytest.StashKey[dict[int, LatencySample | BaseException]]()
 
 
 def run(config: pytest.Config) -> PreflightRun:

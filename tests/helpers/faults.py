@@ -11,6 +11,7 @@ from pathlib import Path
 
 import redis
 
+from conftest import DEBUG_ENABLED, REDIS_6
 from redis_preflight.ephemeral.local_server import LocalRedis
 
 
@@ -61,20 +62,21 @@ def http_server() -> Iterator[int]:
         server.server_close()
 
 
-def loading_redis(directory: Path) -> LocalRedis:
-    """A redis-server still loading its dataset: a 30 000-key RDB read at 1 ms per key.
+def loading_redis(directory: Path, keys: int = 30000) -> LocalRedis:
+    """A redis-server still loading its dataset: an RDB of `keys` keys read at 1 ms per key.
 
-    key-load-delay (Redis 7) slows the load; loading-process-events-interval-bytes makes the
-    server answer clients (with -LOADING) every KB instead of every 2 MB.
+    key-load-delay slows the load; loading-process-events-interval-bytes (7.0+) makes the server
+    answer clients (with -LOADING) every KB instead of every 2 MB. Redis 6 answers every 2 MB
+    only: its values are 8 KB, so that it answers every 256 keys (about 0.25 s).
     """
-    seeder = LocalRedis(directory, ["enable-debug-command yes"]).start()
+    seeder = LocalRedis(directory, [*DEBUG_ENABLED]).start()
     client = redis.Redis(port=seeder.port)
-    client.execute_command("DEBUG", "POPULATE", 30000)
+    client.execute_command("DEBUG", "POPULATE", keys, "key", 8192 if REDIS_6 else 10)
     client.save()
     client.close()
     seeder.stop()
-    slow_load = ["key-load-delay 1000", "loading-process-events-interval-bytes 1024"]
-    return LocalRedis(directory, slow_load).start()
+    answering = [] if REDIS_6 else ["loading-process-events-interval-bytes 1024"]
+    return LocalRedis(directory, ["key-load-delay 1000", *answering]).start()
 
 
 @contextmanager

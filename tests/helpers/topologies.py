@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
+from conftest import REDIS_6
 from helpers.clients import wait_until
 from redis_preflight.ephemeral.local_server import LocalRedis, free_port
 
@@ -50,8 +52,26 @@ class LocalCluster:
 
 
 def cluster_node(directory: Path, *directives: str) -> LocalRedis:
-    bus = free_port()
-    return LocalRedis(directory, [*CLUSTER_DIRECTIVES, f"cluster-port {bus}", *directives]).start()
+    port, bus = cluster_ports()
+    bus_port = [f"cluster-port {bus}"] if bus != port + 10000 else []
+    return LocalRedis(directory, [*CLUSTER_DIRECTIVES, *bus_port, *directives], port=port).start()
+
+
+def cluster_ports() -> tuple[int, int]:
+    """A port for a cluster node and its bus port. Redis 6 has no cluster-port: its bus is the
+    port + 10000, so both must be free (and the port at most 55535); 7.0+ is given any free port."""
+    if not REDIS_6:
+        return free_port(), free_port()
+    for _ in range(100):
+        port = free_port()
+        if port <= 55535:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port, port + 10000
+    raise RuntimeError("no free port pair (port, port + 10000) for a Redis 6 cluster node")
 
 
 def start_cluster(directory: Path, primaries: int = 3, replicas: int = 1, *directives: str) -> LocalCluster:
@@ -82,7 +102,7 @@ def start_single_node_cluster(directory: Path, last_slot: int = 16383, *directiv
     """One node owning slots 0..last_slot; it announces 127.0.0.1 (a lone node knows no IP)."""
     node = cluster_node(directory, "cluster-announce-ip 127.0.0.1", *directives)
     with client(node) as c:
-        c.execute_command("CLUSTER ADDSLOTSRANGE", 0, last_slot)
+        c.execute_command("CLUSTER", "ADDSLOTS", *range(last_slot + 1))  # ADDSLOTSRANGE is 7.0+
         expected = "ok" if last_slot == 16383 else "fail"
         wait_until(
             lambda: c.cluster("INFO")["cluster_state"] == expected,
@@ -130,8 +150,7 @@ def start_sentinels(
         f"sentinel down-after-milliseconds {service} 1000",
     ]
     sentinels = [
-        LocalRedis(directory / f"sentinel{i}", directives, binary="redis-sentinel").start()
-        for i in range(count)
+        LocalRedis(directory / f"sentinel{i}", directives, sentinel=True).start() for i in range(count)
     ]
 
     def acquainted(sentinel: LocalRedis) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,6 +98,16 @@ def labels(targets: Sequence[Target]) -> list[str]:
         f"{name}/{target.db}" if names.count(name) > 1 else name
         for name, target in zip(names, targets, strict=True)
     ]
+
+
+def shard(targets: Sequence[Target], k: int, n: int) -> list[int]:
+    """The indexes of the K-th of N shares of the fleet, in the order given.
+
+    Targets are ranked by a hash of their redacted URL and dealt out in turn: the shares differ
+    in size by one at most, and reordering the targets file moves no target to another share.
+    """
+    ranked = sorted(range(len(targets)), key=lambda i: hashlib.sha256(targets[i].redacted.encode()).digest())
+    return sorted(ranked[k - 1 :: n])
 
 
 def index_of(item: pytest.Item) -> int:

@@ -54,6 +54,9 @@ OPTIONS = (
     Option("--tls-insecure", "tls_insecure", FLAG, "skip certificate verification (troubleshooting only)"),
     Option("--plaintext-port", "plaintext_port", int, "port probed for plaintext beside TLS (6379; 0: off)"),
     Option("--targets-file", "targets_file", str, "file of Redis URLs, one per line (# comments)"),
+    Option("--wait", "wait", float, "seconds to wait for the target (and health endpoint) to be ready"),
+    Option("--shard", "shard", str, "K/N: verify only the K-th of N shares of the targets (1 <= K <= N)"),
+    Option("--prometheus-file", "prometheus_file", str, "write the verdict as a node_exporter textfile"),
     Option("--min-replicas", "min_replicas", int, "replicas each primary needs (default 1 in production)"),
     Option("--max-cluster-nodes", "max_cluster_nodes", int, "most cluster nodes checked one by one (1000)"),
     Option("--latency-samples", "latency_samples", int, "PINGs in the latency burst (default 100)"),
@@ -87,6 +90,10 @@ OPTIONS = (
         "key contract: contract.toml, pyproject.toml, module[:NAME] or file.py[:NAME] exposing CONTRACT",
     ),
     Option("--key-policies", "key_policies", str, 'JSON: {"rate_limit": {"max_ttl": 7200}, ...}'),
+    Option(
+        "--rdb", "rdb", str, "restore drill: load this dump.rdb into a local redis-server, check its keys"
+    ),
+    Option("--backup", "backup", str, "restore drill: the same for a `redis-preflight backup` file"),
     # managed services (docs/providers/)
     Option(
         "--renamed-command", "renamed_command", REPEATABLE, "COMMAND=NEW_NAME renamed on the server (secret)"

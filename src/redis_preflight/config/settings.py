@@ -82,6 +82,10 @@ class PreflightSettings(BaseSettings):
     targets_file: Path | None = None
     min_replicas: int | None = Field(default=None, ge=0)
     max_cluster_nodes: int = Field(default=1000, ge=1)
+    # Pipelines (docs/pipelines.md): wait for readiness, a shard of the fleet, a Prometheus file.
+    wait: float = Field(default=0.0, ge=0, le=3600)
+    shard: str | None = None  # K/N
+    prometheus_file: Path | None = None
 
     @field_validator("redis_url", mode="before")
     @classmethod
@@ -99,6 +103,23 @@ class PreflightSettings(BaseSettings):
                 "or list them in --targets-file"
             )
         return "\n".join(value)
+
+    @field_validator("shard")
+    @classmethod
+    def _k_of_n(cls, value: str | None) -> str | None:
+        if value is not None:
+            k, _, n = value.partition("/")
+            if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+                raise ValueError("give K/N with 1 <= K <= N, e.g. --shard 2/3")
+        return value
+
+    @property
+    def shard_k_n(self) -> tuple[int, int] | None:
+        """(K, N) of --shard K/N: this run verifies the K-th of N shares of the targets."""
+        if self.shard is None:
+            return None
+        k, _, n = self.shard.partition("/")
+        return int(k), int(n)
 
     @property
     def redis_urls(self) -> list[str]:
@@ -183,6 +204,10 @@ class PreflightSettings(BaseSettings):
             raise ValueError('JSON nested too deep: expected {"PATTERN": {"max_ttl": SECONDS}}') from None
         except json.JSONDecodeError as e:
             raise ValueError(f"not valid JSON ({e})") from None
+
+    # The restore drill: a backup loaded into a throwaway local server, judged by the keys area.
+    rdb: FilePath | None = None
+    backup: FilePath | None = None
 
     # --- end of the keys area ---
 

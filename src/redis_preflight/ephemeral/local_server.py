@@ -5,12 +5,20 @@ Used by `--redis-url ephemeral` and by the project's own tests.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Another redis-server than the one on PATH (another release line), for the tests and `ephemeral`.
+BINARY_ENV = "PREFLIGHT_TEST_REDIS_SERVER"
+
+
+def redis_server_binary() -> str:
+    return os.environ.get(BINARY_ENV) or "redis-server"
 
 
 class LocalServerError(RuntimeError):
@@ -30,7 +38,9 @@ class LocalRedis:
     directory: Path
     directives: list[str] = field(default_factory=list)
     port: int = 0
-    binary: str = "redis-server"
+    binary: str = field(default_factory=redis_server_binary)
+    # A sentinel is redis-server --sentinel: the same binary serves every line under test.
+    sentinel: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,13 +56,15 @@ class LocalRedis:
         path = shutil.which(self.binary)
         if path is None:
             raise LocalServerError(
-                f"{self.binary} not found on PATH: install it (apt-get install redis-server)"
+                f"{self.binary} not found: install redis-server (apt-get install redis-server), "
+                f"or point {BINARY_ENV} at one"
             )
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         config = self.directory / "redis.conf"
         config.write_text("\n".join(self._base_directives() + self.directives) + "\n")
-        self.process = subprocess.Popen([path, str(config)], stdin=subprocess.DEVNULL)  # noqa: S603
+        command = [path, str(config), *(["--sentinel"] if self.sentinel else [])]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603
         self._wait(wait_port or self.port, timeout)
         return self
 
@@ -71,7 +83,7 @@ class LocalRedis:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise LocalServerError(f"redis-server exited at start: {self._log_tail()}")
+                raise LocalServerError(f"redis-server exited at start: {self.log_tail()}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 return
@@ -80,7 +92,7 @@ class LocalRedis:
         self.stop()
         raise LocalServerError(f"redis-server did not listen on {port} in {timeout} s")
 
-    def _log_tail(self) -> str:
+    def log_tail(self) -> str:
         lines = self.log.read_text().splitlines() if self.log.exists() else []
         return " | ".join(lines[-3:]) or "(no log)"
 

@@ -31,7 +31,8 @@ def _topology_diagnosis(upper: str, text: str, diagnosis: _Say) -> Diagnosis | N
             f"{_first_line(text).removeprefix('NOQUORUM ')}: no automatic failover is possible; "
             "start the missing sentinels or fix their network (SENTINEL CKQUORUM on each)",
         )
-    if "UNKNOWN COMMAND 'SENTINEL'" in upper:
+    # 7.0+ quotes the command 'SENTINEL', Redis 6 `SENTINEL`.
+    if "UNKNOWN COMMAND 'SENTINEL'" in upper or "UNKNOWN COMMAND `SENTINEL`" in upper:
         return diagnosis(
             Fault.NOT_SENTINEL,
             "this port answers as a plain Redis server; the URL's hosts must be the sentinels' "

@@ -16,6 +16,7 @@ from redis_preflight.config.renamed import CommandNames
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
 from redis_preflight.errors import UsernameWithoutAcl, classify
+from redis_preflight.probes import acl_rules
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class Privileges:
     denied: tuple[tuple[str, str], ...]  # (command, key pattern) the application needs, refused
     unavailable: str | None = None  # why the server cannot judge (no ACL DRYRUN before 7.0)
     verifier_only: bool = False  # NOPERM for ACL DRYRUN: a least-privilege verifier user
+    asked: str = "acl|dryrun"  # what judges the rights: ACL DRYRUN, or ACL GETUSER on Redis 6
 
     def denied_by_command(self) -> str:
         """`SET EX, INCR on user_session:*, blacklist:*; ...`, one clause per set of patterns."""
@@ -153,13 +155,29 @@ def privileges(
         for prefix in prefixes
         for command, args in APP_COMMANDS.items()
     }
+    commands = [*DANGEROUS.values(), *needed.values()]
+    allowed: list[bool] | None = None
+    asked = "acl|dryrun"
     try:
-        allowed = _dry_run(client, user, [*DANGEROUS.values(), *needed.values()], names or CommandNames())
+        try:
+            allowed = _dry_run(client, user, commands, names or CommandNames())
+        except redis.exceptions.NoPermissionError as e:
+            if not _redis_6_acl(e):
+                raise
+        except redis.ResponseError as e:
+            if "DRYRUN" not in str(e).upper():
+                return Privileges(
+                    user, globs, _rules(client, user), (), (), unavailable=_why_no_dry_run(e, user)
+                )
+        if allowed is None:  # Redis 6: no DRYRUN (a user without ACL rights gets NOPERM first)
+            asked = "acl|getuser"
+            allowed = _judged_by_rules(client, user, commands)
     except redis.exceptions.NoPermissionError as e:
         reason = classify(e, target).message
-        return Privileges(user, globs, None, (), (), unavailable=reason, verifier_only=True)
-    except redis.ResponseError as e:
-        return Privileges(user, globs, _rules(client, user), (), (), unavailable=_why_no_dry_run(e, user))
+        return Privileges(user, globs, None, (), (), unavailable=reason, verifier_only=True, asked=asked)
+    if allowed is None:
+        unknown = f"ACL GETUSER knows no user {user!r}"
+        return Privileges(user, globs, None, (), (), unavailable=unknown, asked=asked)
     verdicts = dict(zip([*DANGEROUS, *needed], allowed, strict=True))
     return Privileges(
         user=user,
@@ -172,6 +190,26 @@ def privileges(
 
 # Redis: "User 'x' not found"; Redis Enterprise and Redis Cloud for LDAP users: "unknown user".
 _UNKNOWN_USER = re.compile(r"unknown user|user '.*' not found", re.IGNORECASE)
+
+
+def _judged_by_rules(client: redis.Redis, user: str, commands: list[tuple[str, ...]]) -> list[bool] | None:
+    """Redis 6 has no ACL DRYRUN: the user's rules (ACL GETUSER) are judged here instead."""
+    try:
+        return acl_rules.judge(client, user, commands)
+    except redis.exceptions.NoPermissionError as e:
+        if _redis_6_acl(e):
+            raise _getuser_forbidden() from e
+        raise
+
+
+def _redis_6_acl(error: redis.exceptions.NoPermissionError) -> bool:
+    return "'acl' command or its subcommand" in str(error).lower()
+
+
+def _getuser_forbidden() -> redis.exceptions.NoPermissionError:
+    """Redis 6 says only "the 'acl' command or its subcommand": name the one it takes, ACL GETUSER,
+    in 7.0's words, so that the grant advised is +acl|getuser and not all of ACL."""
+    return redis.exceptions.NoPermissionError("this user has no permissions to run the 'acl|getuser' command")
 
 
 def _why_no_dry_run(error: redis.ResponseError, user: str) -> str:
@@ -210,6 +248,9 @@ def _dry_run(
     return allowed
 
 
+REDIS_6_FLAGS = ("allkeys", "allchannels", "allcommands")
+
+
 def _rules(client: redis.Redis, user: str) -> str | None:
     try:
         found: Any = client.acl_getuser(user)
@@ -217,9 +258,18 @@ def _rules(client: redis.Redis, user: str) -> str | None:
         return None
     if not found:
         return None
-    # Never the "passwords" field: hashes stay out of reports too.
-    fields = ("flags", "keys", "channels", "categories", "commands")
-    rules = [str(rule) for name in fields for rule in found.get(name) or ()]
+    # Never the "passwords" field: hashes stay out of reports too. Shown as 7.0+ writes them:
+    # Redis 6 gives bare patterns, and flags that repeat the rules (allkeys for ~*, ...).
+    flags = [str(flag) for flag in found.get("flags") or () if flag not in REDIS_6_FLAGS]
+    keys = [_pattern(rule, "~") for rule in found.get("keys") or ()]
+    channels = [_pattern(rule, "&") for rule in found.get("channels") or ()]
+    commands = [str(rule) for name in ("categories", "commands") for rule in found.get(name) or ()]
+    rules = [*flags, *keys, *channels, *commands]
     if found.get("selectors"):
         rules.append(f"(+{len(found['selectors'])} selectors)")
     return " ".join(rules)
+
+
+def _pattern(rule: object, sign: str) -> str:
+    text = rule.decode(errors="replace") if isinstance(rule, bytes) else str(rule)
+    return text if text[:1] in "~&%" else f"{sign}{text}"

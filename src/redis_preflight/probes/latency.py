@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,65 @@ def sample_latency(
     finally:
         client.connection_pool.release(connection)
     return LatencySample(tuple(taken), time.perf_counter() - started)
+
+
+def sample_fleet_latency(
+    clients: Sequence[redis.Redis], samples: int, window_s: float
+) -> list[LatencySample | BaseException]:
+    """The PING bursts of several targets, interleaved on one thread.
+
+    Each target's PINGs are still PAUSE_S apart and each round trip is timed alone, as in
+    `sample_latency`; but one target's pause is spent on the others' PINGs, so 16 targets take
+    about as long as one. A target that fails gets its exception instead of a sample.
+    """
+    bursts: list[_Burst | BaseException] = []
+    for client in clients:
+        try:
+            bursts.append(_Burst(client))
+        except (redis.ConnectionError, redis.TimeoutError) as e:
+            bursts.append(e)
+    started = time.perf_counter()
+    active = [burst for burst in bursts if isinstance(burst, _Burst)]
+    while active and time.perf_counter() - started < window_s:
+        due = [burst for burst in active if burst.next_at <= time.perf_counter()]
+        if not due:
+            time.sleep(max(0.0, min(burst.next_at for burst in active) - time.perf_counter()))
+        for burst in due:
+            burst.ping()
+        active = [burst for burst in active if burst.failure is None and len(burst.taken) < samples]
+    return [burst if isinstance(burst, BaseException) else burst.close(started) for burst in bursts]
+
+
+class _Burst:
+    """One target's share of an interleaved burst, on the run's connection itself."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.pool = client.connection_pool
+        self.connection = self.pool.get_connection()
+        self.taken: list[float] = []
+        self.next_at = 0.0
+        self.failure: BaseException | None = None
+        self.last_at = 0.0
+
+    def ping(self) -> None:
+        sent = time.perf_counter()
+        try:
+            self.connection.send_command("PING")  # type: ignore[no-untyped-call]
+            self.connection.read_response()
+        except (redis.ConnectionError, redis.TimeoutError) as e:
+            # A reply still in flight must not be read as the next command's.
+            self.connection.disconnect()  # type: ignore[no-untyped-call]
+            self.failure = e
+            return
+        self.last_at = time.perf_counter()
+        self.taken.append((self.last_at - sent) * 1000)
+        self.next_at = self.last_at + PAUSE_S
+
+    def close(self, started: float) -> LatencySample | BaseException:
+        self.pool.release(self.connection)
+        if self.failure is not None:
+            return self.failure
+        return LatencySample(tuple(self.taken), max(self.last_at - started, 0.0) + PAUSE_S)
 
 
 @dataclass(frozen=True)

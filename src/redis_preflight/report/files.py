@@ -27,13 +27,18 @@ class ReportFiles(NamedTuple):
             path.unlink(missing_ok=True)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """A temporary file renamed over the target: a reader, or a concurrent run, never sees half a file."""
+def write_atomically(path: Path, text: str, mode: int | None = None) -> None:
+    """A temporary file renamed over the target: a reader, or a concurrent run, never sees half a file.
+
+    `mode` for a file another user reads (mkstemp makes it 0600), set before the rename.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

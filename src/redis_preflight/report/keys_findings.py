@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 import pytest
 
 from redis_preflight import stash
+from redis_preflight.backup.drill import Drill
 from redis_preflight.contract import KeyPattern
 from redis_preflight.probes.keys.census import Census, PatternCensus, Rule, Violation, duration, wilson
 
@@ -154,3 +158,18 @@ def matched(census: Census) -> str:
     if not census.scanned:
         return "no keys scanned: the db is empty"
     return f"all {census.scanned:,} scanned keys match a pattern of the contract"
+
+
+def backup_age(drill: Drill) -> str:
+    """`RDB dump.rdb written 3.2 h ago (2026-01-01 10:00 UTC), 1,234 keys loaded`."""
+    age_h = (time.time() - drill.created_at_s) / 3600
+    written = datetime.fromtimestamp(drill.created_at_s, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    notes = "".join(f"; {note}" for note in drill.notes)
+    loaded = f"{drill.keys:,} keys loaded{notes}"
+    return f"{drill.kind} {drill.source.name} written {age_h:.1f} h ago ({written}), {loaded}"
+
+
+def backup_count(drill: Drill) -> str:
+    live = drill.live_dbsize or 0
+    share = f" ({drill.keys / live:.0%})" if live else ""
+    return f"{drill.keys:,} keys in the backup, {live:,} in the live server now{share}"

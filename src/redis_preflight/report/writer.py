@@ -4,18 +4,20 @@ same results, sets the exit code, and ends the terminal with the verdict."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import pytest
 
 from redis_preflight import stash
-from redis_preflight.config.fleet import labels
 from redis_preflight.config.redact import Redactor
 from redis_preflight.report.files import ReportFiles, write_atomically, write_json
+from redis_preflight.report.github import append_step_summary, step_summary_path
 from redis_preflight.report.html import report_html, verdict_words
 from redis_preflight.report.junit import junit_xml
+from redis_preflight.report.prometheus import write_prometheus_file
 from redis_preflight.run import PreflightRun
 from redis_preflight.verdict.outcomes import CheckResult, Outcome, area_of, severity_of
 from redis_preflight.verdict.record import result_of, teststatus
@@ -41,25 +43,42 @@ def header_lines(run: PreflightRun) -> list[str]:
 
 def fleet_header_lines(runs: Sequence[PreflightRun]) -> list[str]:
     """One target's header, or a fleet's: each target with its label (the test ids' suffix)."""
-    if len(runs) == 1:
+    if len(runs) == 1 and not runs[0].label:
         return header_lines(runs[0])
     lines = [f"redis-preflight fleet of {len(runs)} targets; read-only: {not runs[0].settings.allow_write}"]
-    for label, run in zip(labels([run.target for run in runs]), runs, strict=True):
-        lines += [f"[{label}] " + header_lines(run)[0].removeprefix("redis-preflight target: ")]
-        lines += [f"[{label}] " + line for line in header_lines(run)[1:]]
+    for run in runs:
+        lines += [f"[{run.label}] " + header_lines(run)[0].removeprefix("redis-preflight target: ")]
+        lines += [f"[{run.label}] " + line for line in header_lines(run)[1:]]
     return lines
+
+
+def write_pipeline_outputs(
+    document: dict[str, Any], prometheus_file: Path | None, scrub: Callable[[str], str]
+) -> None:
+    """The GitHub job summary (when GITHUB_STEP_SUMMARY is set) and --prometheus-file."""
+    step_summary = step_summary_path()
+    if step_summary is not None:
+        append_step_summary(document, step_summary, scrub)
+    if prometheus_file is not None:
+        write_prometheus_file(document, prometheus_file, scrub)
 
 
 class ReportWriter:
     """Registered as a plugin on the controller: one result per check, the reports at the end."""
 
     def __init__(
-        self, summary: Summary, redactor: Redactor, files: ReportFiles, runs: Sequence[PreflightRun]
+        self,
+        summary: Summary,
+        redactor: Redactor,
+        files: ReportFiles,
+        runs: Sequence[PreflightRun],
+        prometheus_file: Path | None = None,
     ) -> None:
         self.summary = summary
         self.redactor = redactor
         self.files = files
         self.runs = runs
+        self.prometheus_file = prometheus_file
         self.collect_only = False
 
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -135,9 +154,11 @@ class ReportWriter:
         """Every report from the one summary, scrubbed, each written whole."""
         environment = fleet_header_lines(self.runs)
         scrub = self.redactor.scrub
-        write_json(self.files.summary, _scrubbed(self.summary.as_dict(), scrub))
+        document = _scrubbed(self.summary.as_dict(), scrub)
+        write_json(self.files.summary, document)
         write_atomically(self.files.junit, scrub(junit_xml(self.summary)))
         write_atomically(self.files.html, scrub(report_html(self.summary, environment)))
+        write_pipeline_outputs(document, self.prometheus_file, scrub)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.collect_only:
@@ -162,7 +183,7 @@ class ReportWriter:
         where = f"{len(self.summary.targets)} targets" if fleet else f"target {self.summary.target}"
         counts = f"{len(gating)} gating finding(s), {len(unverified)} blocking check(s) unverified"
         tr.line(f"{counts}, {len(advisory)} advisory; {where}")
-        for path in self.files:
+        for path in [*self.files, *([self.prometheus_file] if self.prometheus_file else [])]:
             tr.line(f"report: {path}")
 
 

@@ -59,6 +59,7 @@ class Summary:
     selection: list[str] = field(default_factory=list)  # how the scope was narrowed (--only keys, -k ping)
     ended_early: str | None = None  # why checks were left unrun (an interrupt, -x, the deadline)
     broken: str | None = None  # a collection or internal error
+    shard: str | None = None  # --shard K/N: the share of the fleet verified (merge checks them)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     _clock: float = field(default_factory=time.monotonic)
     # Who runs each target (a managed provider's key, or None) and what it lets the verifier do.
@@ -71,7 +72,14 @@ class Summary:
         profiles = set(targets.values())
         profile = profiles.pop() if len(profiles) == 1 else "mixed"
         settings = runs[0].settings
-        return cls(" ".join(targets), profile, settings.strict, settings.accept_incomplete, targets=targets)
+        return cls(
+            " ".join(targets),
+            profile,
+            settings.strict,
+            settings.accept_incomplete,
+            targets=targets,
+            shard=settings.shard,
+        )
 
     def learned(self, run: PreflightRun) -> None:
         """Record the target's provider and the commands it allows (asked once, at session start)."""
@@ -201,6 +209,7 @@ class Summary:
             "verdict": self.verdict.value,
             "strict": self.strict,
             "accept_incomplete": self.accept_incomplete,
+            **({"shard": self.shard} if self.shard else {}),
             "scope": self.scope,
             **({"ended_early": self.ended_early} if self.ended_early else {}),
             **({"error": self.broken} if self.broken else {}),

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -26,7 +25,7 @@ from redis_preflight.probes.keys.census import Bounds, Census, CensusFailed, Cen
 from redis_preflight.probes.keys.fetches import Fetch, Verdict, chunks, members, reply_or_raise
 from redis_preflight.probes.keys.names import prefix_of, shown_prefix
 from redis_preflight.probes.keys.pages import Sorter
-from redis_preflight.probes.keys.resp import RespPipe, bulks, command, pttl_length
+from redis_preflight.probes.keys.resp import RespPipe, bulks, command, open_pipe, pttl_length
 from redis_preflight.probes.keys.tally import MEMORY_SAMPLE, Tally
 
 SCAN_COUNT = 500  # SCAN COUNT 500 answers in about a millisecond on a busy 1M-key server
@@ -52,7 +51,7 @@ def take_census(
     census = _Census(contract, bounds, one_by_one=cluster, progress=progress)
     for index, client in enumerate(clients):
         try:
-            with _census_connection(client) as pipe:
+            with open_pipe(client) as pipe:
                 census.scan(pipe)
         except CensusStopped as e:
             census.stopped = str(e)
@@ -61,19 +60,6 @@ def take_census(
         except (OSError, redis.RedisError) as e:
             raise CensusFailed(index, e) from e
     return census.result()
-
-
-@contextmanager
-def _census_connection(client: redis.Redis) -> Iterator[RespPipe]:
-    """A connection of the census's own, closed whatever happens."""
-    pool = client.connection_pool
-    connection = pool.get_connection()
-    try:
-        yield RespPipe(connection)
-    finally:
-        # Read raw, the connection's own parser does not know where the stream stands.
-        connection.disconnect()  # type: ignore[no-untyped-call]
-        pool.release(connection)
 
 
 @dataclass

@@ -8,10 +8,13 @@ the replies with hiredis directly costs well under one.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import chain, repeat
 from typing import Any
 
 import hiredis
+import redis
 from redis.connection import Connection
 from redis.exceptions import ConnectionError, ResponseError
 
@@ -95,7 +98,7 @@ class RespPipe:
     def _receive(self) -> None:
         data = self._sock.recv(READ_CHUNK)
         if not data:
-            raise ConnectionError("the server closed the connection during the key census")
+            raise ConnectionError("the server closed the connection mid-reply")
         self._reader.feed(data)
 
     def call(self, *args: bytes | int) -> Any:
@@ -105,3 +108,16 @@ class RespPipe:
         if isinstance(reply, ResponseError):
             raise reply
         return reply
+
+
+@contextmanager
+def open_pipe(client: redis.Redis) -> Iterator[RespPipe]:
+    """A connection of the pipe's own from the client's pool, closed whatever happens."""
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        yield RespPipe(connection)
+    finally:
+        # Read raw, the connection's own parser does not know where the stream stands.
+        connection.disconnect()  # type: ignore[no-untyped-call]
+        pool.release(connection)
