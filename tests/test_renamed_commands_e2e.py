@@ -14,6 +14,7 @@ from redis_preflight.config.renamed import CommandNames, parse_renames
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import parse_target
 from redis_preflight.probes.client import open_client
+from redis_preflight.probes.keys.resp import Wire
 
 CONFIG_NAME = "b840fc02d524045429941cc15f59e41cb7be6c52"
 SLOWLOG_NAME = "slowlog-7f3a9c"
@@ -115,3 +116,18 @@ def test_parse_renames():
     assert names.secrets == ("abc", "def")
     with pytest.raises(ValueError, match="one word"):
         parse_renames(["CONFIG="])
+
+
+def test_raw_resp_headers_go_through_the_same_map():
+    """The census's prebuilt RESP: unchanged without renames, the new name in the header with them."""
+    plain = Wire()
+    assert plain.head(b"PTTL", 2) == b"*2\r\n$4\r\nPTTL\r\n"
+    assert plain.mget([b"$1\r\na\r\n"]) == b"*2\r\n$4\r\nMGET\r\n$1\r\na\r\n"
+    assert (
+        plain.command(b"SCAN", b"0", b"COUNT", 10)
+        == b"*4\r\n$4\r\nSCAN\r\n$1\r\n0\r\n$5\r\nCOUNT\r\n$2\r\n10\r\n"
+    )
+    renamed = Wire(CommandNames.of(parse_renames(["SCAN=s-1", "MEMORY=m-22"])))
+    assert renamed.command(b"SCAN", b"0") == b"*2\r\n$3\r\ns-1\r\n$1\r\n0\r\n"
+    assert renamed.each((b"MEMORY", b"USAGE"), [b"k"]) == b"*3\r\n$4\r\nm-22\r\n$5\r\nUSAGE\r\n$1\r\nk\r\n"
+    assert renamed.head(b"TYPE", 2) == b"*2\r\n$4\r\nTYPE\r\n"

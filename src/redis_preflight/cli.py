@@ -80,6 +80,12 @@ def subcommands() -> argparse.ArgumentParser:
         each.add_argument("--tls-cert-file", help="client certificate (PEM)")
         each.add_argument("--tls-key-file", help="the client certificate's private key (PEM)")
         each.add_argument("--tls-insecure", action="store_true", default=None, help="skip certificate checks")
+        each.add_argument(
+            "--renamed-command",
+            action="append",
+            metavar="COMMAND=NEW_NAME",
+            help="a command the server renamed (repeatable; a secret, never shown)",
+        )
     return parser
 
 
@@ -100,6 +106,8 @@ def run_subcommand(args: list[str]) -> int:
     settings = {
         name: getattr(options, name) for name in (*shared, "max_ops_per_sec") if hasattr(options, name)
     }
+    if getattr(options, "renamed_command", None):
+        settings["renamed_command"] = options.renamed_command
     connection = commands.Connection(options.redis_url, settings)
     if options.command == "backup":
         return commands.run(lambda: commands.backup(connection, options.out, options.match))

@@ -20,25 +20,29 @@ from redis.exceptions import ResponseError
 
 from redis_preflight.backup.format import Writer
 from redis_preflight.backup.values import READABLE, READS
-from redis_preflight.probes.keys.resp import RespPipe, bulks, command, open_pipe
+from redis_preflight.probes.keys.resp import RespPipe, Wire, bulks, open_pipe
 
 SCAN_COUNT = 1000
-# Each command's header, to go before a key's RESP bulk string (probes.keys.resp.bulks).
-_TYPE = b"*2\r\n$4\r\nTYPE\r\n"
-_DUMP = b"*2\r\n$4\r\nDUMP\r\n"
-_PEXPIRETIME = b"*2\r\n$11\r\nPEXPIRETIME\r\n"
-_PTTL = b"*2\r\n$4\r\nPTTL\r\n"
-# A type's read command around its key: (header and verb, the arguments after the key).
-_READS = {
-    kind: (b"*%d\r\n" % (len(words) + 1) + bulks([words[0]])[0], b"".join(bulks(list(words[1:]))))
-    for kind, words in READS.items()
-}
 
 
-def _read(kind: bytes, name: bytes) -> bytes:
-    """The command reading a key's value; a module type has no readable form: TYPE holds its place."""
-    head, tail = _READS.get(kind, (_TYPE, b""))
-    return head + name + tail
+class _Heads:
+    """Each command's header, to go before a key's RESP bulk string (probes.keys.resp.bulks),
+    built once per pipe under the names the server knows (--renamed-command)."""
+
+    def __init__(self, wire: Wire, exact_expiry: bool) -> None:
+        self.type = wire.head(b"TYPE", 2)
+        self.dump = wire.head(b"DUMP", 2)
+        self.expiry = wire.head(b"PEXPIRETIME" if exact_expiry else b"PTTL", 2)
+        # A type's read command around its key: (header and verb, the arguments after the key).
+        self.reads = {
+            kind: (wire.head(words[0], len(words) + 1), b"".join(bulks(list(words[1:]))))
+            for kind, words in READS.items()
+        }
+
+    def read(self, kind: bytes, name: bytes) -> bytes:
+        """The command reading a key's value; a module type has no readable form: TYPE holds its place."""
+        head, tail = self.reads.get(kind, (self.type, b""))
+        return head + name + tail
 
 
 Progress = Callable[[int, int, float], None]
@@ -138,10 +142,10 @@ class _Scanner:
     def done(self) -> bool:
         return self.at == len(self.patterns)
 
-    def command(self) -> bytes:
+    def command(self, wire: Wire) -> bytes:
         pattern = self.patterns[self.at]
         filter_by = [b"MATCH", pattern.encode()] if pattern is not None else []
-        return command(b"SCAN", self.cursor, *filter_by, b"COUNT", self.count)
+        return wire.command(b"SCAN", self.cursor, *filter_by, b"COUNT", self.count)
 
     def take(self, reply: Any) -> list[bytes]:
         _raise_errors([reply])
@@ -165,26 +169,27 @@ class _Page:
     def __init__(self, pipe: RespPipe, writer: Writer, exact_expiry: bool, throttle: Throttle) -> None:
         self.pipe = pipe
         self.writer = writer
-        self.expiry = _PEXPIRETIME if exact_expiry else _PTTL
+        self.exact_expiry = exact_expiry
+        self.heads = _Heads(pipe.wire, exact_expiry)
         self.throttle = throttle
 
     def rounds(self, scan: _Scanner) -> Iterator[int]:
         """Yields, per page, how many of its keys vanished before they could be read."""
         self.throttle.spend(1)
-        self.pipe.send(scan.command())
+        self.pipe.send(scan.command(self.pipe.wire))
         keys = scan.take(self.pipe.read())
         reading: _Found | None = None
         while True:
             more = not scan.done
             self.throttle.spend(3 * len(keys) + more)
-            self.pipe.send(self._ask(keys) + (scan.command() if more else b""))
+            self.pipe.send(self._ask(keys) + (scan.command(self.pipe.wire) if more else b""))
             if reading is not None:
                 self._write(reading)
             found = self._answers(keys)
             yield len(keys) - len(found)
             following = scan.take(self.pipe.read()) if more else None
             self.throttle.spend(len(found))
-            self.pipe.send(b"".join(_read(kind, name) for _, name, kind, _, _ in found))
+            self.pipe.send(b"".join(self.heads.read(kind, name) for _, name, kind, _, _ in found))
             reading = found
             if following is None:
                 break
@@ -194,7 +199,8 @@ class _Page:
     def _ask(self, keys: list[bytes]) -> bytes:
         names = bulks(keys)
         self.names = names
-        return b"".join(chain.from_iterable((_TYPE, k, self.expiry, k, _DUMP, k) for k in names))
+        heads = self.heads
+        return b"".join(chain.from_iterable((heads.type, k, heads.expiry, k, heads.dump, k) for k in names))
 
     def _answers(self, keys: list[bytes]) -> _Found:
         replies = self.pipe.read_many(3 * len(keys))
@@ -219,7 +225,7 @@ class _Page:
     def _expires_at(self, reply: int, now_ms: int) -> int | None:
         if reply < 0:
             return None
-        return reply if self.expiry == _PEXPIRETIME else now_ms + reply
+        return reply if self.exact_expiry else now_ms + reply
 
 
 def _raise_errors(replies: list[Any]) -> None:

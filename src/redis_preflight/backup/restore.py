@@ -18,16 +18,13 @@ from redis.exceptions import ResponseError
 
 from redis_preflight.backup.format import KeyRecord, Manifest, payload_rdb_version, records
 from redis_preflight.backup.values import LENGTHS, length_of, typed_writes
-from redis_preflight.probes.keys.resp import RespPipe, bulks, command
+from redis_preflight.probes.keys.resp import RespPipe, Wire, bulks
 
 BATCH = 1000
 SHOWN_PROBLEMS = 5
 # Without PEXPIRETIME (before Redis 7) an expiry is read back as PTTL, off by the round trip.
 PTTL_TOLERANCE_MS = 2000
 _BULK = b"$%d\r\n%b\r\n"
-_TYPE = b"*2\r\n$4\r\nTYPE\r\n"
-_EXISTS = b"*2\r\n$6\r\nEXISTS\r\n"
-_LENGTHS = {kind: b"*2\r\n" + bulks([verb])[0] for kind, verb in LENGTHS.items()}
 Progress = Callable[[int, int, float], None]
 
 
@@ -111,7 +108,7 @@ def restore(
 def _send_restores(batch: list[tuple[KeyRecord, bytes]], pipe: RespPipe, server: Server, mode: Mode) -> None:
     flags = [b"REPLACE"] if mode is Mode.REPLACE else []
     flags += [b"ABSTTL"] if server.major >= 5 else []
-    head, tail = b"*%d\r\n$7\r\nRESTORE\r\n" % (4 + len(flags)), b"".join(bulks(flags))
+    head, tail = pipe.wire.head(b"RESTORE", 4 + len(flags)), b"".join(bulks(flags))
     now_ms = int(time.time() * 1000)
     absolute = server.major >= 5
     restores = [
@@ -129,6 +126,8 @@ def _restore_replies(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, tally: 
     for record, reply in zip(batch, pipe.read_many(len(batch)), strict=True):
         if not isinstance(reply, ResponseError):
             tally.done += 1
+        elif _unknown_command(reply):
+            raise reply  # renamed or disabled: no key can go back (--renamed-command)
         elif str(reply).startswith("BUSYKEY") and mode is Mode.MERGE:
             tally.kept += 1
         elif "payload version" in str(reply):
@@ -136,6 +135,10 @@ def _restore_replies(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, tally: 
         else:
             tally.problem(record, str(reply))
     return refused
+
+
+def _unknown_command(reply: ResponseError) -> bool:
+    return "UNKNOWN COMMAND" in str(reply).upper()
 
 
 def _ttl(record: KeyRecord, absolute: bool, now_ms: int) -> bytes:
@@ -149,7 +152,7 @@ def _ttl(record: KeyRecord, absolute: bool, now_ms: int) -> bytes:
 def _typed(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, tally: Tally) -> None:
     """SET, HSET, RPUSH, SADD, ZADD or XADD, then PEXPIREAT: for payloads the server cannot read."""
     if mode is Mode.MERGE and batch:
-        pipe.send(b"".join(command(b"EXISTS", record.name) for record in batch))
+        pipe.send(b"".join(pipe.wire.command(b"EXISTS", record.name) for record in batch))
         there = pipe.read_many(len(batch))
         tally.kept += sum(there)
         batch = [record for record, exists in zip(batch, there, strict=True) if not exists]
@@ -164,7 +167,7 @@ def _typed(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, tally: Tally) -> 
             continue
         if record.expires_at_ms is not None:
             writes.append((b"PEXPIREAT", record.name, str(record.expires_at_ms).encode()))
-        pipe.send(b"".join(command(*write) for write in writes))
+        pipe.send(b"".join(pipe.wire.command(*write) for write in writes))
         errors = [reply for reply in pipe.read_many(len(writes)) if isinstance(reply, ResponseError)]
         if errors:
             tally.problem(record, str(errors[0]))
@@ -180,10 +183,10 @@ def verify(manifest: Manifest, pipe: RespPipe, server: Server, mode: Mode) -> Ta
     """
     tally = Tally()
     expiry = b"PEXPIRETIME" if server.major >= 7 else b"PTTL"
-    asked_expiry = b"*2\r\n" + bulks([expiry])[0]
+    questions = _Questions(pipe.wire, expiry)
     asked: list[KeyRecord] = []
     for batch in batches(manifest):
-        pipe.send(b"".join(_questions(record, asked_expiry) for record in batch))
+        pipe.send(b"".join(questions.about(record) for record in batch))
         _answers(asked, pipe, mode, expiry, tally)
         asked = batch
     _answers(asked, pipe, mode, expiry, tally)
@@ -192,6 +195,10 @@ def verify(manifest: Manifest, pipe: RespPipe, server: Server, mode: Mode) -> Ta
 
 def _answers(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, expiry: bytes, tally: Tally) -> None:
     replies = pipe.read_many(3 * len(batch))
+    # TYPE and the expiry answer for any key: an error is the command refused (renamed, NOPERM).
+    refusal = next((r for r in replies[::3] + replies[1::3] if isinstance(r, ResponseError)), None)
+    if refusal is not None:
+        raise refusal
     # Taken after the replies: a key the server found expired has expired by now.
     now_ms = int(time.time() * 1000)
     for record, kind, expires, length in zip(batch, replies[::3], replies[1::3], replies[2::3], strict=True):
@@ -205,10 +212,23 @@ def _answers(batch: list[KeyRecord], pipe: RespPipe, mode: Mode, expiry: bytes, 
             tally.done += 1
 
 
-def _questions(record: KeyRecord, expiry: bytes) -> bytes:
-    """TYPE, the expiry (`expiry` is the command's header) and the length of one key."""
-    name = _BULK % (len(record.name), record.name)
-    return b"".join((_TYPE, name, expiry, name, _LENGTHS.get(record.type, _EXISTS), name))
+class _Questions:
+    """TYPE, the expiry and the length of a key: each command's header built once per pipe,
+    under the names the server knows (--renamed-command)."""
+
+    def __init__(self, wire: Wire, expiry: bytes) -> None:
+        self.type, self.expiry, self.exists = (
+            wire.head(b"TYPE", 2),
+            wire.head(expiry, 2),
+            wire.head(b"EXISTS", 2),
+        )
+        self.lengths = {kind: wire.head(verb, 2) for kind, verb in LENGTHS.items()}
+
+    def about(self, record: KeyRecord) -> bytes:
+        name = _BULK % (len(record.name), record.name)
+        return b"".join(
+            (self.type, name, self.expiry, name, self.lengths.get(record.type, self.exists), name)
+        )
 
 
 def _compare(

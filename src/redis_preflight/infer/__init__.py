@@ -17,7 +17,7 @@ from redis_preflight.config.settings import SettingsError, load_settings
 from redis_preflight.config.target import TargetError, parse_target
 from redis_preflight.errors import classify
 from redis_preflight.infer.draft import draft
-from redis_preflight.probes.client import client_options
+from redis_preflight.probes.client import open_client
 from redis_preflight.probes.keys.census import Bounds
 from redis_preflight.probes.keys.sample import sample_keyspace
 
@@ -37,6 +37,12 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-value-bytes", type=int, help="never read more of a value (1 MiB)")
     parser.add_argument("--tls-ca-file", help="CA bundle (PEM) for rediss:// URLs")
     parser.add_argument("--tls-insecure", action="store_true", help="skip certificate verification")
+    parser.add_argument(
+        "--renamed-command",
+        action="append",
+        metavar="COMMAND=NEW_NAME",
+        help="a command the server renamed (repeatable; a secret, never shown)",
+    )
     parser.add_argument("--output", "-o", type=Path, help="write the contract here instead of stdout")
     return parser
 
@@ -59,6 +65,7 @@ def main(argv: list[str]) -> int:
         "max_value_bytes": args.max_value_bytes,
         "tls_ca_file": args.tls_ca_file,
         "tls_insecure": args.tls_insecure or None,
+        "renamed_command": args.renamed_command,
     }
     try:
         settings = load_settings(given, None)
@@ -77,7 +84,7 @@ def main(argv: list[str]) -> int:
         max_ops_per_sec=settings.max_ops_per_sec,
         max_value_bytes=settings.max_value_bytes,
     )
-    client = redis.Redis(**client_options(target, settings))
+    client = open_client(target, settings)
     try:
         sample = sample_keyspace(client, bounds)
     except redis.RedisError as e:

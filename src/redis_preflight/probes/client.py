@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
-from redis.connection import HiredisRespSerializer
+from redis.connection import Connection, HiredisRespSerializer
 from redis.retry import Retry
 
 from redis_preflight.compat.redis_py import wrap_sockets
@@ -106,6 +107,13 @@ def open_client(target: Target, settings: PreflightSettings, **overrides: Any) -
     return wrap_sockets(client, lambda sock, peer: GuardedSocket(sock, limits, peer, known))
 
 
+def command_names(client: redis.Redis) -> CommandNames:
+    """The renaming map `open_client` gave this client (the run's one map; empty if none): for
+    senders that build their own RESP on its connections (probes.keys.resp)."""
+    packer = client.connection_pool.connection_kwargs.get("command_packer")
+    return packer.names if isinstance(packer, RenamingPacker) else CommandNames()
+
+
 class RenamingPacker:
     """redis-py's hiredis packer, with each command's name as the server knows it."""
 
@@ -127,5 +135,17 @@ def open_cluster_client(target: Target, settings: PreflightSettings) -> RedisClu
     options = client_options(target, settings)
     retry = options.pop("retry")
     options.pop("db")
+    names = settings.command_names
+    if names:
+        # Each node connection's packer renames from its first command on after the handshake
+        # (CLUSTER SLOTS, COMMAND, ...): RedisCluster takes no command_packer of its own.
+        options["redis_connect_func"] = _renaming(RenamingPacker(names))
     # Partial coverage is a finding to report, not a reason for the client to refuse to start.
     return RedisCluster(retry=retry, require_full_coverage=False, **options)
+
+
+def _renaming(packer: RenamingPacker) -> Callable[[Connection], None]:
+    def renaming(connection: Connection) -> None:
+        connection._command_packer = packer
+
+    return renaming

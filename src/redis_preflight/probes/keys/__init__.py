@@ -25,7 +25,7 @@ from redis_preflight.probes.keys.census import Bounds, Census, CensusFailed, Cen
 from redis_preflight.probes.keys.fetches import Fetch, Verdict, chunks, members, reply_or_raise
 from redis_preflight.probes.keys.names import prefix_of, shown_prefix
 from redis_preflight.probes.keys.pages import Sorter
-from redis_preflight.probes.keys.resp import RespPipe, bulks, command, open_pipe, pttl_length
+from redis_preflight.probes.keys.resp import RespPipe, bulks, open_pipe
 from redis_preflight.probes.keys.tally import MEMORY_SAMPLE, Tally
 
 SCAN_COUNT = 500  # SCAN COUNT 500 answers in about a millisecond on a busy 1M-key server
@@ -133,11 +133,13 @@ class _Census:
             to_measure = None if fetches else page
             if not (fetching or scanning or to_measure is not None):
                 break
-            self._send([fetch.payload() for fetch in fetching], sum(f.ops for f in fetching), scanning)
+            self._send(
+                [fetch.payload(self.pipe.wire) for fetch in fetching], sum(f.ops for f in fetching), scanning
+            )
             # Sorting the page and building its PTTL/STRLEN overlap the server's MGET and SCAN.
             measuring = self._choose(to_measure) if to_measure is not None else []
             self._send(
-                [pttl_length(g.tally.length_verb, g.bulks) for g in measuring],
+                [self.pipe.wire.pttl_length(g.tally.length_verb, g.bulks) for g in measuring],
                 sum(2 * len(g.keys) for g in measuring),
             )
             page = None if to_measure is not None else page
@@ -152,7 +154,7 @@ class _Census:
 
     def _send(self, parts: list[bytes], ops: int, scanning: bool = False) -> None:
         if scanning:
-            parts.append(command(b"SCAN", self.cursor or b"0", b"COUNT", self.scan_count))
+            parts.append(self.pipe.wire.command(b"SCAN", self.cursor or b"0", b"COUNT", self.scan_count))
         if parts:
             self._throttle(ops + scanning)
             self.pipe.send(b"".join(parts))

@@ -12,7 +12,7 @@ from redis.exceptions import InvalidResponse, ResponseError
 
 from redis_preflight.errors import ReplyTooLarge
 from redis_preflight.probes.keys.census import CensusStopped
-from redis_preflight.probes.keys.resp import RespPipe, each, mget
+from redis_preflight.probes.keys.resp import RespPipe, Wire
 from redis_preflight.probes.keys.tally import Tally
 
 MGET_BYTES = 2 << 20  # one MGET reply at most
@@ -40,12 +40,12 @@ class Fetch:
             return len(self.keys) * self.tally.shape.per_key
         return len(self.keys)
 
-    def payload(self) -> bytes:
+    def payload(self, wire: Wire) -> bytes:
         if self.verb == "members" and self.tally.shape is not None and self.bulks is not None:
-            return self.tally.shape.requests(self.bulks)
+            return self.tally.shape.requests(wire, self.bulks)
         if self.bulks is not None:
-            return mget(self.bulks)
-        return each(_ONE_BY_ONE[self.verb], self.keys)
+            return wire.mget(self.bulks)
+        return wire.each(_ONE_BY_ONE[self.verb], self.keys)
 
     def receive(self, pipe: RespPipe) -> Verdict:
         if self.verb == "members" and self.tally.shape is not None:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Strict, TypeAdapter, ValidationError
 
 from redis_preflight.contract import KeyPattern
+
+if TYPE_CHECKING:
+    from redis_preflight.probes.keys.resp import Wire
 
 MEMBERS_READ = 100  # members, entries read per key at most: a bounded reply, never a big one
 LENGTH_VERB = {
@@ -55,29 +58,31 @@ class Shape:
     def per_key(self) -> int:
         return len(self.commands)
 
-    def _commands(self) -> Iterator[tuple[bytes, bytes]]:
-        """(head, tail) of each command: the request is head + the key's bulk + tail."""
+    def _commands(self) -> Iterator[tuple[bytes, int, bytes]]:
+        """(verb, words, tail) of each command: the request is the verb's head (Wire.head, under
+        its new name if renamed) + the key's bulk + tail."""
         kind, n = self.pattern.type, MEMBERS_READ - 1
         fields = _bulk(*(f.encode() for f in self.fields))
         count = len(self.fields)
         if kind == "hash" and self.fields:
-            yield b"*%d\r\n$5\r\nHMGET\r\n" % (count + 2), fields
+            yield b"HMGET", count + 2, fields
             if self.field_ttls:
-                yield b"*%d\r\n$5\r\nHPTTL\r\n" % (count + 4), _bulk(b"FIELDS", b"%d" % count) + fields
+                yield b"HPTTL", count + 4, _bulk(b"FIELDS", b"%d" % count) + fields
         elif kind == "list" and self.validator:
-            yield b"*4\r\n$6\r\nLRANGE\r\n", _bulk(b"0", b"%d" % n)
+            yield b"LRANGE", 4, _bulk(b"0", b"%d" % n)
         elif kind == "set" and self.validator:
-            yield b"*3\r\n$11\r\nSRANDMEMBER\r\n", _bulk(b"%d" % MEMBERS_READ)
+            yield b"SRANDMEMBER", 3, _bulk(b"%d" % MEMBERS_READ)
         elif kind == "zset" and (self.validator or self.scores):
             last = n if self.validator else 0
-            yield b"*5\r\n$6\r\nZRANGE\r\n", _bulk(b"0", b"%d" % last, b"WITHSCORES")
+            yield b"ZRANGE", 5, _bulk(b"0", b"%d" % last, b"WITHSCORES")
             if self.scores:
-                yield b"*5\r\n$6\r\nZRANGE\r\n", _bulk(b"-1", b"-1", b"WITHSCORES")
+                yield b"ZRANGE", 5, _bulk(b"-1", b"-1", b"WITHSCORES")
         elif kind == "stream" and self.validator:
-            yield b"*6\r\n$6\r\nXRANGE\r\n", _bulk(b"-", b"+", b"COUNT", b"%d" % MEMBERS_READ)
+            yield b"XRANGE", 6, _bulk(b"-", b"+", b"COUNT", b"%d" % MEMBERS_READ)
 
-    def requests(self, bulk_keys: list[bytes]) -> bytes:
-        return b"".join([head + key + tail for key in bulk_keys for head, tail in self.commands])
+    def requests(self, wire: Wire, bulk_keys: list[bytes]) -> bytes:
+        commands = [(wire.head(verb, words), tail) for verb, words, tail in self.commands]
+        return b"".join([head + key + tail for key in bulk_keys for head, tail in commands])
 
     def judge(self, replies: list[Any], lengths: list[int]) -> Iterator[Finding]:
         """Findings about each key from its replies (`per_key` each) and its length.
