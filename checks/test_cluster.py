@@ -2,6 +2,7 @@
 
 import pytest
 
+from redis_preflight.config.profiles import Severity
 from redis_preflight.probes.cluster import SLOTS, slot_ranges
 
 pytestmark = [pytest.mark.area("cluster"), pytest.mark.severity("blocking")]
@@ -14,10 +15,12 @@ def test_cluster_state_ok(cluster, finding):
         f"{SLOTS} slots assigned, {cluster.slots_fail} on failed nodes): the cluster answers CLUSTERDOWN; "
         f"see the slot and node checks, then redis-cli --cluster check {cluster.seen_from}"
     )
-    primaries = sum(1 for node in cluster.nodes if node.is_primary)
-    finding.observed(
-        f"cluster_state ok as {cluster.seen_from} sees it: {len(cluster.nodes)} nodes, {primaries} primaries"
-    )
+    live = cluster.live_nodes
+    primaries = sum(1 for node in live if node.is_primary)
+    failed = len(cluster.nodes) - len(live)
+    uncounted = f" ({failed} failing node(s) not counted: see test_no_failing_nodes)" if failed else ""
+    seen = f"cluster_state ok as {cluster.seen_from} sees it"
+    finding.observed(f"{seen}: {len(live)} nodes, {primaries} primaries{uncounted}")
 
 
 def test_all_slots_served(cluster, cluster_reach, finding):
@@ -44,12 +47,29 @@ def test_all_slots_served(cluster, cluster_reach, finding):
     finding.observed(f"{SLOTS} slots assigned and served by {served_by} primaries, all reachable from here")
 
 
-def test_no_failing_nodes(cluster, finding):
+def test_no_failing_nodes(cluster, preflight, finding):
     assert cluster.failure is None, str(cluster.failure)
     failing = [node for node in cluster.nodes if node.failing]
+    serving = [node for node in failing if node.slots]
+    short = cluster.short_of_replicas(preflight.min_replicas)
+    if failing and not serving and not short:
+        # Failed over: its slots are served elsewhere and no replica the profile wants is missing.
+        finding.escalate(Severity.ADVISORY)
+    assert not serving, (
+        ", ".join(f"{node.role} {node.address} is flagged {node.failing}" for node in serving)
+        + " by the cluster and still owns slots: restart it, or replace it and CLUSTER FORGET its id "
+        "on every node"
+    )
     assert not failing, (
-        ", ".join(f"{node.role} {node.address} is flagged {node.failing}" for node in failing)
-        + " by the cluster: restart it, or replace it and CLUSTER FORGET its id on every node"
+        ", ".join(f"node {node.address} is marked failed and serves no slots" for node in failing)
+        + ": restart it (it rejoins as a replica) or CLUSTER FORGET "
+        + ", ".join(node.node_id for node in failing)
+        + " on every node"
+        + (
+            " (a primary lost the replica the profile wants: see test_primaries_have_replicas)"
+            if short
+            else ""
+        )
     )
     finding.observed(f"no node flagged fail or pfail among {len(cluster.nodes)}")
 
@@ -79,6 +99,10 @@ def test_cluster_client_connects(cluster_client, finding):
 
 
 def test_node_reachable(cluster_node, finding):
+    node = cluster_node.node
+    if node.failing and not node.slots:
+        # The cluster already counts it out; test_no_failing_nodes judges it.
+        finding.escalate(Severity.ADVISORY)
     assert cluster_node.failure is None, str(cluster_node.failure)
     node, handshake = cluster_node.node, cluster_node.reachability.handshake
     finding.observed(f"{node.role} {node.address}: PONG in {handshake.elapsed_ms:.2f} ms")

@@ -43,7 +43,9 @@ def test_ping(reachability, finding):
     if reachability.failed_stage in REPORTED_BY:
         unverified(REPORTED_BY[reachability.failed_stage])
     assert reachability.ok, str(reachability.failure)
-    finding.observed(f"PONG in {reachability.handshake.elapsed_ms:.2f} ms")
+    handshake = reachability.handshake
+    assert handshake.refused_writes is None, str(handshake.refused_writes)
+    finding.observed(f"PONG in {handshake.elapsed_ms:.2f} ms (round trip on an open connection)")
 
 
 @pytest.mark.severity("blocking")

@@ -3,6 +3,7 @@
 import pytest
 
 from redis_preflight.config.profiles import Severity
+from redis_preflight.errors import health_disagrees
 from redis_preflight.verdict.outcomes import unverified
 
 pytestmark = pytest.mark.area("health")
@@ -91,15 +92,16 @@ def test_health_services(preflight, health_document, finding):
 
 
 @pytest.mark.severity("blocking")
-def test_health_agrees_with_direct_probe(preflight, health_document, reachability, finding):
+def test_health_agrees_with_direct_probe(preflight, health_document, health_response, reachability, finding):
     app_says = health_document.services.get("redis")
     if app_says is None:
         unverified("the health document has no services.redis to compare with the direct probe")
     verified = preflight.target.redacted
-    assert reachability.ok or not app_says, (
-        f"the application reports redis: true but the verifier cannot reach {verified} "
-        f"({reachability.failure.fault}): the application talks to a different Redis than the one "
-        "verified (compare backend/.env)"
+    assert reachability.ok or not app_says, health_disagrees(
+        reachability.failure.fault,
+        verified,
+        health_response.cache_headers,
+        preflight.settings.source_of("redis_url"),
     )
     assert app_says or not reachability.ok, (
         f"the verifier reaches {verified} but the application reports redis: false: the application "

@@ -106,11 +106,15 @@ def test_persistence_enabled(preflight, server_snapshot, hosting, finding):
 
 
 @pytest.mark.severity("advisory", production="blocking")
-def test_last_save_succeeded(server_snapshot, finding):
+def test_last_save_succeeded(reachability, server_snapshot, finding):
     persistence = server_snapshot.persistence
+    if reachability.writes_refused:
+        # The refused writes are the one blocking finding (test_ping); this one says what failed.
+        finding.escalate(Severity.ADVISORY)
+    at_risk = persistence.at_risk(reachability.writes_refused)
     assert not persistence.failed_statuses, (
-        f"{', '.join(persistence.failed_statuses)}: the last save failed, and Redis still takes writes "
-        "that a restart would lose; check disk space and that 'dir' is writable (the server log says why)"
+        f"{', '.join(persistence.failed_statuses)}: {at_risk}; check disk space and that 'dir' is "
+        "writable (the server log says why), then BGSAVE"
     )
     finding.observed(f"last BGSAVE and AOF writes ok{persistence.in_progress}")
 

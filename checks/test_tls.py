@@ -41,6 +41,25 @@ def test_tls_handshake(preflight, reachability, finding):
 
 
 @pytest.mark.severity("advisory")
+def test_tls_setup(preflight, reachability, finding):
+    """What a new TLS connection costs the client, apart from the PING round trip it carries."""
+    if not preflight.target.tls:
+        not_applicable("plaintext target (redis://): no TLS set-up to time")
+    if reachability.handshake is None:
+        unverified(f"no connection was set up: {reachability.failure}")
+    handshake, timeout_s = reachability.handshake, preflight.settings.socket_timeout
+    shown = (
+        f"a new TLS connection (TCP, handshake, AUTH, first PING) takes {handshake.setup_ms:.1f} ms; "
+        f"the PING round trip alone {handshake.elapsed_ms:.2f} ms"
+    )
+    assert handshake.setup_ms <= timeout_s * 1000 / 2, (
+        f"{shown}: over half the {timeout_s:g} s socket timeout; keep connections open (a pool) "
+        "or find the slow stage in test_setup_time"
+    )
+    finding.observed(shown)
+
+
+@pytest.mark.severity("advisory")
 def test_tls_verified(preflight, tls_session, tls_verification, finding):
     insecure = preflight.settings.tls_insecure
     if not insecure and not tls_session.verified:
@@ -69,6 +88,11 @@ def test_tls_certificate(preflight, tls_session, finding):
     production = preflight.profile is Profile.PRODUCTION
     if days < 0 or now < cert.not_before or (production and days < BLOCKING_DAYS):
         finding.escalate(Severity.BLOCKING)
+    assert cert.names, (
+        "certificate lists no subjectAltName: clients that follow RFC 6125 (Go 1.15+, browsers) ignore "
+        "the CN and refuse it, and none accepts it for an IP address; reissue it with SANs "
+        f"(subjectAltName = DNS:HOST,IP:ADDRESS) ({shown})"
+    )
     assert now >= cert.not_before, f"certificate not valid yet: check the clocks or reissue it ({shown})"
     assert days >= 0, f"certificate expired {-days:.0f} days ago: renew it on the server ({shown})"
     min_days = preflight.settings.tls_min_days

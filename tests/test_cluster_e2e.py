@@ -104,7 +104,7 @@ def test_stopped_primary_is_detected(run_preflight, degraded_cluster):
     assert outcome.returncode == 1
     failing = outcome.check("test_no_failing_nodes")
     assert failing["outcome"] == "failed"
-    assert failing["message"].startswith(f"primary 127.0.0.1:{stopped} is flagged fail by the cluster")
+    assert failing["message"].startswith(f"node 127.0.0.1:{stopped} is marked failed and serves no slots")
     down = node_checks(outcome)[f"test_node_reachable[127.0.0.1:{stopped}]"]
     assert down["message"].startswith(f"node down at 127.0.0.1:{stopped}: connection refused here")
     # The replica took over: every slot is served again, but the new primary has no replica.

@@ -81,7 +81,8 @@ def test_app_says_redis_true_but_the_verifier_cannot_reach_it(run_preflight, ser
         in (cross["message"])
     )
     assert cross["message"].endswith(
-        "the application talks to a different Redis than the one verified (compare backend/.env)"
+        "3) a different Redis: not ruled out: REDIS_URL came from the command line (--redis-url); "
+        "compare the app's (backend/.env)"
     )
 
 

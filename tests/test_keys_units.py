@@ -93,7 +93,7 @@ def test_masked_and_escaped_key_names():
     assert shown(b"a\nb\x1b\xff") == r"a\nb\x1b\xff"
     assert shown(b"k" * 200).endswith("...(200 bytes)")
     assert shown_prefix(b"tmp:") == "tmp:*"
-    assert shown_prefix(b"") == "(no ':' in the name)"
+    assert shown_prefix(b"") == "(no family prefix)"
 
 
 def test_jwt_exp_is_read_without_verifying():

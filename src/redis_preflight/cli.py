@@ -24,11 +24,12 @@ from redis_preflight.report.files import write_usage_error
 PACKAGE = Path(str(files("redis_preflight")))
 # The plugins the gate uses. Others installed beside it (hypothesis, benchmark, ...) would cost
 # start-up time on every verdict and could change it; `pytest -p redis_preflight.plugin` keeps them.
+# Each with the name `-p no:NAME` disables it by (its entry point's name).
 PLUGINS = (
-    "pytest_timeout",
-    "xdist.plugin",
-    "xdist.looponfail",
-    "redis_preflight.plugin",
+    ("timeout", "pytest_timeout"),
+    ("xdist", "xdist.plugin"),
+    ("xdist", "xdist.looponfail"),
+    ("redis_preflight", "redis_preflight.plugin"),
 )
 UNRECOGNIZED = "unrecognized arguments: "
 NOT_FOUND = "file or directory not found: "
@@ -133,7 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         return merge(args[1:])
     checks = checks_dir()
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # inherited by pytest-xdist's workers
-    plugins = [arg for name in PLUGINS if find_spec(name.split(".")[0]) for arg in ("-p", name)]
+    blocked = {arg.removeprefix("-p") for arg in args if arg.removeprefix("-p").startswith("no:")}
+    wanted = [
+        module for name, module in PLUGINS if f"no:{name}" not in blocked and find_spec(module.split(".")[0])
+    ]
+    plugins = [arg for module in wanted for arg in ("-p", module)]
     # Our own ini and rootdir: the user's pytest configuration must not leak into the gate. The
     # rootdir is the checks' parent, so a check is named checks/test_keys.py::test_shape[...].
     ini = ["-c", str(PACKAGE / "preflight.ini"), "--rootdir", str(checks.parent)]

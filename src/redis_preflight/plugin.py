@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 
 from redis_preflight import fixtures, stash
-from redis_preflight.config.fleet import index_of
+from redis_preflight.config import rootdir
+from redis_preflight.config.fleet import index_of, labels
 from redis_preflight.config.options import FLAG, OPTIONS, REPEATABLE
 from redis_preflight.config.redact import Redactor, redact_fields
 from redis_preflight.config.settings import SettingsError
 from redis_preflight.config.target import TargetError
 from redis_preflight.contract import ContractError
 from redis_preflight.ephemeral.local_server import LocalServerError
+from redis_preflight.fixtures import workers
 from redis_preflight.fixtures.fleet import parametrize
 from redis_preflight.probes.bounds import RUN_CLOCK
 from redis_preflight.readiness import Waited, settle_again, wait_for_fleet
@@ -32,6 +34,7 @@ from redis_preflight.verdict.record import record
 from redis_preflight.verdict.summary import Summary, usage_error_document
 
 BACKSTOP_TIMEOUT_S = 60.0
+ONE_PROCESS = pytest.StashKey[bool]()  # -n turned off: one target
 WAITED_INPUT = "redis_preflight_waited"  # pytest-xdist workerinput: the targets --wait ran out on
 
 
@@ -46,6 +49,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         else:
             group.addoption(option.flag, dest=dest, type=option.kind, help=option.help)
     group.addoption("--env-file", dest="preflight_env_file", help="env file to read (default .env)")
+    parser.addini(
+        "redis_preflight", "run the checks even with no target option (the checks' own ini)", "bool"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    flags = [option.flag for option in OPTIONS if option.kind is not FLAG]
+    rootdir.resettle(early_config, args, [*flags, "--env-file"])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -56,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "severity(default, **per_profile): blocking or advisory, e.g. "
         "severity('advisory', production='blocking')",
     )
-    if config.option.help or config.option.markers or config.option.showfixtures:
+    if config.option.help or config.option.markers or config.option.showfixtures or not _active(config):
         return
     started = time.monotonic()
     cli = {option.field: config.getoption(f"preflight_{option.field}") for option in OPTIONS}
@@ -76,9 +88,13 @@ def pytest_configure(config: pytest.Config) -> None:
     RUN_CLOCK.start(runs[0].settings.run_deadline_s(len(runs)), started)
     config.stash[stash.RUN] = runs[0]
     config.stash[stash.FLEET] = runs
+    if workers.keep_one_target_in_process(config, len(runs)):
+        config.stash[ONE_PROCESS] = True
     redactor = Redactor(live=lambda: [secret for each in runs for secret in each.secrets])
     config.stash[stash.REDACTOR] = redactor
-    if config.getoption("timeout", None) is None and not config.getini("timeout"):
+    if not hasattr(config.option, "timeout"):  # -p no:timeout: every Redis call keeps its own timeout
+        config.addinivalue_line("markers", "timeout: pytest-timeout's marker (disabled in this run)")
+    elif config.getoption("timeout", None) is None and not config.getini("timeout"):
         config.option.timeout = BACKSTOP_TIMEOUT_S
     for module in fixtures.MODULES:
         config.pluginmanager.register(module, module.__name__)
@@ -101,6 +117,13 @@ def _scrub_debug_log(config: pytest.Config) -> None:
     redactor.scrub_file(config.invocation_params.dir / config.option.debug)
 
 
+def _active(config: pytest.Config) -> bool:
+    """Installed, the plugin loads in every pytest run: it acts only where asked to (a target on
+    the command line, or the checks' ini), never on a REDIS_URL meant for someone else's tests."""
+    targets = ("preflight_redis_url", "preflight_targets_file")
+    return bool(config.getini("redis_preflight")) or any(config.getoption(name) for name in targets)
+
+
 def _env_file(config: pytest.Config) -> Path | None:
     given: str | None = config.getoption("preflight_env_file")
     base = config.invocation_params.dir
@@ -108,7 +131,8 @@ def _env_file(config: pytest.Config) -> Path | None:
         default = base / ".env"
         return default if default.is_file() else None
     path = base / given
-    if not path.is_file():
+    # /dev/null or a pipe is an empty (or streamed) env file; only a missing path or a folder is wrong.
+    if not path.exists() or path.is_dir():
         raise pytest.UsageError(f"env file {given} from --env-file not found")
     return path
 
@@ -123,8 +147,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             run.close()
 
 
+NO_TIMEOUT = "redis-preflight: -p no:timeout: no backstop timeout per check (every Redis call keeps its own)"
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return fleet_header_lines(stash.fleet(config)) if stash.RUN in config.stash else []
+    if stash.RUN not in config.stash:
+        return []
+    notices = [] if hasattr(config.option, "timeout") else [NO_TIMEOUT]
+    notices += [workers.ONE_TARGET] if config.stash.get(ONE_PROCESS, False) else []
+    return fleet_header_lines(stash.fleet(config)) + notices
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> workers.TargetScheduling | None:
+    if stash.RUN not in config.stash or config.option.dist != "load":  # -n's default; --dist wins
+        return None
+    return workers.TargetScheduling(config, log, labels([run.target for run in stash.fleet(config)]))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -166,8 +204,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Target by target; connection first, then the other areas in a fixed order: reads top down."""
-    items.sort(key=lambda item: (index_of(item), _area_rank(item)))
     if stash.RUN in config.stash:
+        items.sort(key=lambda item: (index_of(item), _area_rank(item)))
         settings = stash.run(config).settings
         dropped = [item for item in items if not settings.runs_area(area_of(item))]
         if dropped:

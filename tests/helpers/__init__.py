@@ -6,4 +6,5 @@ faults.py    tarpit and other hostile peers       tls.py       certificates and 
 topologies.py  clusters and sentinels             health.py    health endpoints
 keys.py      keyspaces with planted defects       server.py    the documented ACL user, commandstats
 browser.py   report.html in headless Chromium
+providers.py, provider_proxy.py  provider-shaped servers and reply shapes (Redis Enterprise's)
 """

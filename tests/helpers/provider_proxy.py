@@ -1,5 +1,6 @@
 """A small RESP proxy in front of a real redis-server, for what a real one cannot show: a managed
-service's INFO fields (os:Amazon ElastiCache, bytes_received_per_sec, ...), TLS terminated in
+service's INFO fields (os:Amazon ElastiCache, bytes_received_per_sec, ...), its reply shapes
+(`replaced`: Redis Enterprise's SLOWLOG entries, ACL DRYRUN's "unknown user"), TLS terminated in
 front of plaintext, and AUTH with a cloud token (verified here, then swapped for the real
 password of an ACL user).
 
@@ -22,8 +23,8 @@ import hiredis
 from redis_preflight.ephemeral.local_server import free_port
 
 
-class _ErrorReply(Exception):
-    pass
+class ErrorReply(Exception):
+    """An error reply (`-ERR ...`), as hiredis reads it and as `replaced` gives it."""
 
 
 # (username, token) -> True when the token verifies.
@@ -31,7 +32,7 @@ TokenCheck = Callable[[str | None, str], bool]
 
 
 def encode(reply: Any) -> bytes:
-    if isinstance(reply, _ErrorReply):
+    if isinstance(reply, ErrorReply):
         return b"-" + str(reply).encode() + b"\r\n"
     if reply is None:
         return b"$-1\r\n"
@@ -61,6 +62,9 @@ class ProviderProxy:
     upstream_port: int
     info_fields: dict[str, str] = field(default_factory=dict)
     tls: ssl.SSLContext | None = None
+    # The real server's reply to these commands ("SLOWLOG GET", "ACL DRYRUN": the first two words)
+    # is swapped for the given one, in order, so pipelines keep working.
+    replaced: dict[bytes, Any] = field(default_factory=dict)
     # Token AUTH: verify with `check`, then AUTH upstream as `user` with `password`.
     check: TokenCheck | None = None
     user: str = ""
@@ -115,7 +119,8 @@ class ProviderProxy:
                     name = command[0].upper()
                     if name == b"AUTH" and self.check is not None:
                         command = self._auth(command)
-                    asked.append(name)
+                    two_words = b" ".join(command[:2]).upper()
+                    asked.append(two_words if two_words in self.replaced else name)
                     upstream.sendall(encode(command))
         except (OSError, hiredis.ProtocolError):
             pass
@@ -132,14 +137,16 @@ class ProviderProxy:
         return [b"AUTH", self.user.encode(), password.encode()]
 
     def _replies(self, upstream: socket.socket, client: socket.socket, asked: deque[bytes]) -> None:
-        reader = hiredis.Reader(replyError=_ErrorReply)
+        reader = hiredis.Reader(replyError=ErrorReply)
         try:
             while data := upstream.recv(65536):
                 reader.feed(data)
                 out = []
                 while (reply := reader.gets()) is not False:
                     name = asked.popleft() if asked else b""
-                    if name == b"INFO" and isinstance(reply, bytes) and self.info_fields:
+                    if name in self.replaced:
+                        reply = self.replaced[name]
+                    elif name == b"INFO" and isinstance(reply, bytes) and self.info_fields:
                         reply = with_fields(reply, self.info_fields)
                     out.append(encode(reply))
                 client.sendall(b"".join(out))

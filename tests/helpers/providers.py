@@ -1,5 +1,6 @@
 """Provider-shaped servers: a real redis-server with the provider's documented blocked commands
-renamed away, behind a proxy that adds its INFO fields and speaks TLS where the provider does."""
+renamed away, behind a proxy that adds its INFO fields and speaks TLS where the provider does;
+Redis Enterprise's reply shapes, which no local server gives."""
 
 from __future__ import annotations
 
@@ -9,13 +10,25 @@ from dataclasses import dataclass, field
 
 import redis
 
-from helpers.provider_proxy import ProviderProxy
+from helpers.provider_proxy import ErrorReply, ProviderProxy
 from helpers.tls import Pki
 from redis_preflight.ephemeral.local_server import LocalRedis
 from redis_preflight.providers import Provider
 from redis_preflight.providers.catalog import AIVEN, AZURE, ELASTICACHE, MEMORYSTORE, REDIS_CLOUD
 
 PASSWORD = "managed-pw"
+
+# Redis Enterprise and Redis Cloud: each SLOWLOG entry has a complexity figure before its
+# arguments (id, unix time, µs, complexity, arguments, client address, client name); ACL DRYRUN
+# and ACL GETUSER do not know users an LDAP directory manages, though AUTH as them succeeds.
+ENTERPRISE_REPLIES = {
+    b"SLOWLOG GET": [
+        [7, 1700000000, 25000, 1, [b"KEYS", b"*"], b"10.0.0.7:51234", b""],
+        [6, 1700000000, 12000, 3, [b"GET", b"k:01"], b"10.0.0.7:51234", b""],
+    ],
+    b"ACL DRYRUN": ErrorReply("ERR unknown user"),
+    b"ACL GETUSER": None,
+}
 HEALTHY_DB, DEFECTIVE_DB = 0, 1
 
 

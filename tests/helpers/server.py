@@ -1,11 +1,16 @@
-"""The server area's tests: the ACL line of docs/safety.md, and which commands a run sent (commandstats)."""
+"""The server area's tests: the ACL line of docs/safety.md, which commands a run sent (commandstats),
+a server whose saves fail."""
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
+
+from helpers.clients import client_of, wait_until
+from redis_preflight.ephemeral.local_server import LocalRedis
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,3 +37,19 @@ def command_flags(client: redis.Redis, names: set[str]) -> dict[str, list[str]]:
     """COMMAND INFO flags and ACL categories of each command (subcommands as "config|get")."""
     reply = client.execute_command("COMMAND", "INFO", *sorted(names))
     return {name: [*info["flags"], *info["acl_categories"]] for name, info in reply.items()}
+
+
+def failing_save(redis_factory: Callable[..., LocalRedis], *directives: str) -> LocalRedis:
+    """Save rules on, and the dump file's path taken by a directory: every BGSAVE fails.
+
+    Root ignores permission bits, but rename(2) of the temporary dump onto a directory fails
+    for root too. The directory is made once loading is over: Redis would not start on it.
+    """
+    server = redis_factory("save 3600 1", *directives)
+    client = client_of(server)
+    wait_until(lambda: client.info("persistence")["loading"] == 0, "the dataset load to end")
+    (server.directory / "dump.rdb").mkdir()
+    client.set("token", "1")
+    client.bgsave()
+    wait_until(lambda: client.info("persistence")["rdb_last_bgsave_status"] == "err", "a failed BGSAVE")
+    return server

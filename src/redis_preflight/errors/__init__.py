@@ -9,6 +9,7 @@ from redis_preflight.errors.faults import (
     Fault,
     LegacyTls,
     PlaintextToTls,
+    SanlessCertificate,
     TlsToPlaintext,
     UsernameWithoutAcl,
 )
@@ -18,6 +19,7 @@ from redis_preflight.errors.health import (
     classify_health_body,
     classify_health_status,
     health_body_too_large,
+    health_disagrees,
     health_downgrade,
     health_redirect_failure,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "ReplyDeadline",
     "ReplyTooLarge",
     "RunDeadlinePassed",
+    "SanlessCertificate",
     "TlsToPlaintext",
     "UsernameWithoutAcl",
     "classify",
@@ -45,6 +48,7 @@ __all__ = [
     "classify_health_body",
     "classify_health_status",
     "health_body_too_large",
+    "health_disagrees",
     "health_downgrade",
     "health_redirect_failure",
     "sentinel_failure",

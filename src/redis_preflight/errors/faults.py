@@ -15,6 +15,8 @@ from redis_preflight.config.target import Target
 class Fault(StrEnum):
     DNS = "name does not resolve"
     REFUSED = "connection refused"
+    NO_SOCKET = "unix socket not found"
+    SOCKET_PERMISSION = "unix socket permission denied"
     CONNECT_TIMEOUT = "connect timeout"
     READ_TIMEOUT = "read timeout"
     CLOSED = "connection closed by the server"
@@ -38,6 +40,7 @@ class Fault(StrEnum):
     TLS = "TLS failure"
     NOT_REDIS = "not a Redis server"
     MAXCLIENTS = "max number of clients reached"
+    PROTECTED_MODE = "protected mode"
     LOADING = "LOADING"
     READONLY = "READONLY"
     MASTERDOWN = "MASTERDOWN"
@@ -86,6 +89,11 @@ class PlaintextToTls(rx.ConnectionError):
 
 class LegacyTls(rx.ConnectionError):
     """The server speaks only TLS older than 1.2; the message is the version it offered."""
+
+
+class SanlessCertificate(rx.ConnectionError):
+    """The hostname did not match and the certificate lists no subjectAltName; the message is its
+    subject."""
 
 
 class UsernameWithoutAcl(rx.AuthenticationError):

@@ -132,6 +132,26 @@ def _at(fault: Fault, where: str, next_step: str) -> Diagnosis:
     return Diagnosis(fault, f"{fault.value} at {where}: {next_step}")
 
 
+def health_disagrees(fault: str, url: str, cache_headers: tuple[str, ...], url_source: str) -> str:
+    """The application says redis: true, the verifier cannot reach Redis: the likely causes in
+    order, each with what the evidence says of it."""
+    cached = (
+        f"likely, the answer came from a cache ({', '.join(cache_headers)})"
+        if cache_headers
+        else "no cache header (Age, X-Cache), so not an HTTP cache; one inside the app is not ruled out"
+    )
+    other = (
+        f"ruled out if the app reads {url_source.removeprefix('the env file (').rstrip(')')} too"
+        if url_source.startswith("the env file")
+        else f"not ruled out: REDIS_URL came from {url_source}; compare the app's (backend/.env)"
+    )
+    return (
+        f"the application reports redis: true but the verifier cannot reach {url} ({fault}); likely "
+        f"causes: 1) a cached or stale health answer: {cached}; 2) a health check that does not "
+        f"really PING Redis: not ruled out, make it PING; 3) a different Redis: {other}"
+    )
+
+
 def health_body_too_large(where: str, limit: int) -> Diagnosis:
     """The health answer went on past the reply cap: no health document is that big."""
     shown = f"{limit / (1 << 20):g} MiB" if limit >= 1 << 20 else f"{limit:,} bytes"

@@ -42,6 +42,10 @@ def classify(error: BaseException, target: Target, *, stage: str = "command") ->
             Fault.DNS,
             f"{target.host!r} has no address; check the host name in REDIS_URL and DNS from this machine",
         )
+    if target.is_unix:
+        socket_fault = _socket_diagnosis(chain, target, diagnosis)
+        if socket_fault is not None:
+            return socket_fault
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "REFUSED" in upper:
         return diagnosis(
             Fault.REFUSED,
@@ -82,7 +86,7 @@ def _bound_diagnosis(chain: list[BaseException]) -> Diagnosis | None:
 
 # Mid-run, these mean the server is gone or stalled: every later check would only wait for it.
 STOPPED_ANSWERING = frozenset(
-    {Fault.REFUSED, Fault.CONNECT_TIMEOUT, Fault.READ_TIMEOUT, Fault.CLOSED, Fault.LOADING}
+    {Fault.REFUSED, Fault.NO_SOCKET, Fault.CONNECT_TIMEOUT, Fault.READ_TIMEOUT, Fault.CLOSED, Fault.LOADING}
 )
 
 
@@ -95,15 +99,25 @@ def stopped_answering(error: BaseException, target: Target) -> Diagnosis | None:
 
 
 def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Say, stage: str) -> Diagnosis:
+    if "DENIED" in upper and "PROTECTED MODE" in upper:
+        return diagnosis(
+            Fault.PROTECTED_MODE,
+            "the server takes clients from loopback only, as the default user has no password; do "
+            "one: give the default user a password (requirepass, or ACL SETUSER default >PASSWORD) "
+            "and put it in REDIS_URL; or, on a private network only, turn protected mode off "
+            "(CONFIG SET protected-mode no from the server's own host, then CONFIG REWRITE; or "
+            "protected-mode no in redis.conf; or start it with --protected-mode no)",
+        )
     topology = _topology_diagnosis(upper, text, diagnosis)
     if topology is not None:
         return topology
     if "NOAUTH" in upper or "AUTHENTICATION REQUIRED" in upper:
-        return diagnosis(
-            Fault.NOAUTH,
-            "the server requires a password but REDIS_URL has none "
-            "(add redis://:PASSWORD@... or redis://USER:PASSWORD@...)",
+        form = (
+            f"unix://:PASSWORD@{target.socket_path}?db={target.db} or unix://USER:PASSWORD@..."
+            if target.is_unix
+            else "redis://:PASSWORD@... or redis://USER:PASSWORD@..."
         )
+        return diagnosis(Fault.NOAUTH, f"the server requires a password but REDIS_URL has none (add {form})")
     if "WRONGPASS" in upper or "INVALID USERNAME-PASSWORD" in upper or "INVALID PASSWORD" in upper:
         return diagnosis(
             Fault.WRONGPASS,
@@ -126,11 +140,11 @@ def _redis_reply_diagnosis(upper: str, text: str, target: Target, diagnosis: _Sa
             "report.html; --renamed-command COMMAND=NEW_NAME if you know its new name)",
         )
     if "MISCONF" in upper:
+        failed = "the last AOF write" if "AOF" in upper else "the last RDB snapshot (BGSAVE)"
         return diagnosis(
             Fault.MISCONF,
-            "the last save (RDB snapshot or AOF write) failed, and Redis refuses writes and PING "
-            "until one succeeds; "
-            "check disk space and that 'dir' is writable (the server log says why)",
+            f"the server refuses every write (and PING) because {failed} failed; reads still answer. "
+            "Check disk space and that 'dir' is writable (the server log says why), then BGSAVE",
         )
     if "MAX NUMBER OF CLIENTS" in upper:
         return diagnosis(
@@ -251,3 +265,26 @@ def _noperm_diagnosis(text: str, target: Target, diagnosis: _Say) -> Diagnosis:
         f"user {user!r} may not run {name.replace('|', ' ').upper()}; grant it "
         f"(ACL SETUSER {user} +{name}) to run this check (commands table in report.html)",
     )
+
+
+def _socket_diagnosis(chain: list[BaseException], target: Target, diagnosis: _Say) -> Diagnosis | None:
+    """A unix socket fails as a file does: missing, not permitted, or left behind by a dead server."""
+    if any(isinstance(e, FileNotFoundError) for e in chain):
+        return diagnosis(
+            Fault.NO_SOCKET,
+            "no such socket file; check the server's 'unixsocket' setting (redis-cli CONFIG GET "
+            "unixsocket) and that the server runs, or connect over TCP",
+        )
+    if any(isinstance(e, PermissionError) for e in chain):
+        return diagnosis(
+            Fault.SOCKET_PERMISSION,
+            "this user may not open the socket file; check 'unixsocketperm' on the server and "
+            "that this user is in the socket's group",
+        )
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return diagnosis(
+            Fault.REFUSED,
+            "the socket file exists but no server listens on it (a server that stopped left it "
+            "behind); start the server or check the 'unixsocket' path",
+        )
+    return None

@@ -10,6 +10,7 @@ from redis_preflight.errors.faults import (
     Fault,
     LegacyTls,
     PlaintextToTls,
+    SanlessCertificate,
     TlsToPlaintext,
     UsernameWithoutAcl,
     _first_line,
@@ -71,6 +72,14 @@ def _detected_diagnosis(error: BaseException, target: Target, diagnosis: _Say) -
         return diagnosis(
             Fault.PLAINTEXT_TO_TLS,
             "the port speaks TLS; use rediss:// (and --tls-ca-file for a private CA)",
+        )
+    if isinstance(error, SanlessCertificate):
+        return diagnosis(
+            Fault.TLS_HOSTNAME,
+            f"the certificate ({error}) lists no subjectAltName, so there is no name to connect with: "
+            "clients match the host against the SANs (Go 1.15+ and browsers ignore the CN, Python "
+            "reads it for a host name only, never an IP); reissue it with SANs "
+            "(subjectAltName = DNS:HOST,IP:ADDRESS)",
         )
     if isinstance(error, LegacyTls):
         return diagnosis(Fault.TLS_OLD_PROTOCOL, _OLD_PROTOCOL.format(version=f"only {error}"))

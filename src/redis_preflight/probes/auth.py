@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ def authenticate(sock: socket.socket, target: Target, settings: PreflightSetting
         started = time.perf_counter()
         names = settings.command_names
         if not target.has_credentials:
-            _call(stream, names, "PING")
+            _call(stream, names, "PING", refusal_ok="MISCONF")
             return Authentication(None, (time.perf_counter() - started) * 1000)
         # The password (or cloud token) stays a SecretStr down to the bytes on the wire: no local
         # holds it as text for a traceback's locals (pytest -l) to show.
@@ -59,16 +60,23 @@ def _password_alone_accepted(stream: BufferedIOBase, names: CommandNames, passwo
     return True
 
 
-def _call(stream: BufferedIOBase, names: CommandNames, name: str, *args: str | SecretStr) -> str:
+def _call(
+    stream: BufferedIOBase,
+    names: CommandNames,
+    name: str,
+    *args: str | SecretStr,
+    refusal_ok: str | None = None,
+) -> str:
     """One RESP command (its name as the server knows it) and its one-line reply; an error reply
-    raises with its code kept."""
+    raises with its code kept, unless it is the `refusal_ok` one (MISCONF to a PING: the server
+    let the client in all the same)."""
     stream.write(_command((names.wire(name).decode(), *args)))
     stream.flush()
     line = stream.readline(4096)
     if not line:
         raise redis.ConnectionError("Connection closed by server.")
     reply = line.decode(errors="replace").rstrip("\r\n")
-    if reply.startswith("-"):
+    if reply.startswith("-") and not (refusal_ok and reply[1:].startswith(refusal_ok)):
         raise redis.ResponseError(reply[1:])
     return reply[1:]
 
@@ -180,6 +188,10 @@ def privileges(
     )
 
 
+# Redis: "User 'x' not found"; Redis Enterprise and Redis Cloud for LDAP users: "unknown user".
+_UNKNOWN_USER = re.compile(r"unknown user|user '.*' not found", re.IGNORECASE)
+
+
 def _judged_by_rules(client: redis.Redis, user: str, commands: list[tuple[str, ...]]) -> list[bool] | None:
     """Redis 6 has no ACL DRYRUN: the user's rules (ACL GETUSER) are judged here instead."""
     try:
@@ -202,10 +214,12 @@ def _getuser_forbidden() -> redis.exceptions.NoPermissionError:
 
 def _why_no_dry_run(error: redis.ResponseError, user: str) -> str:
     text = str(error)
-    if "user" in text.lower() and ("not found" in text.lower() or "unknown" in text.lower()):
+    if _UNKNOWN_USER.search(text):
         # Redis Cloud / Software: LDAP users are unknown to ACL DRYRUN even when AUTH succeeds.
         return (
-            f"ACL DRYRUN does not know user {user!r} ({text}): LDAP users of Redis Software cannot be dry-run"
+            f"ACL DRYRUN does not know user {user!r}, though it logged in: an externally managed "
+            "user (LDAP on Redis Enterprise or Redis Cloud) whose rights ACL rules do not hold; "
+            "check its role's Redis ACL in the provider's console"
         )
     return (
         f"ACL DRYRUN is not available ({text}): it needs Redis 7.0+ and an ACL command not renamed "
@@ -226,7 +240,7 @@ def _dry_run(
         if isinstance(reply, redis.ResponseError):
             # A command disabled by rename-command is "not found": nobody may run it.
             text = str(reply).lower()
-            if "not found" not in text or args[0].lower() not in text:
+            if _UNKNOWN_USER.search(text) or "not found" not in text or args[0].lower() not in text:
                 raise reply
             allowed.append(False)
         else:

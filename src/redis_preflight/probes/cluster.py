@@ -86,6 +86,15 @@ class ClusterTopology:
         """Replicas of `primary` that are not failing themselves."""
         return tuple(n for n in self.nodes if n.primary_id == primary.node_id and n.failing is None)
 
+    def short_of_replicas(self, wanted: int) -> bool:
+        """Does any primary have fewer than `wanted` healthy replicas?"""
+        return any(len(self.replicas_of(primary)) < wanted for primary in self.primaries)
+
+    @property
+    def live_nodes(self) -> tuple[ClusterNode, ...]:
+        """The nodes not flagged fail or pfail: the ones a count of the cluster should include."""
+        return tuple(n for n in self.nodes if n.failing is None)
+
     @property
     def unassigned(self) -> tuple[tuple[int, int], ...]:
         owned = sorted(span for node in self.nodes for span in node.slots)
@@ -101,7 +110,8 @@ def discover(client: redis.Redis, target: Target, max_nodes: int = MAX_CLUSTER_N
     """Is the target a cluster node, and if so how does it see the cluster.
 
     CLUSTER INFO rather than INFO cluster_enabled: the server area's snapshot is the run's one
-    INFO, and a standalone server answers CLUSTER INFO with "cluster support disabled".
+    INFO, and a standalone server answers CLUSTER INFO with "cluster support disabled". Where
+    CLUSTER is renamed away or forbidden, INFO's cluster_enabled still tells.
     """
     try:
         info = client.cluster("INFO")
@@ -111,9 +121,13 @@ def discover(client: redis.Redis, target: Target, max_nodes: int = MAX_CLUSTER_N
         if "CLUSTER SUPPORT DISABLED" in str(e).upper():
             return ClusterTopology(enabled=False, seen_from=target.address)
         failure = classify(e, target)
-        if failure.fault in (Fault.NOPERM, Fault.UNKNOWN_COMMAND) and _cluster_enabled(client) is False:
-            # CLUSTER blocked (Memorystore, Aiven) or forbidden: INFO still says it is no cluster.
-            return ClusterTopology(enabled=False, seen_from=target.address, blocked=failure)
+        if failure.fault in (Fault.NOPERM, Fault.UNKNOWN_COMMAND):
+            # CLUSTER blocked (Memorystore, Aiven), renamed away or forbidden: INFO still tells.
+            enabled = _cluster_enabled(client)
+            if enabled is False:
+                return ClusterTopology(enabled=False, seen_from=target.address, blocked=failure)
+            if enabled:
+                return ClusterTopology(enabled=True, seen_from=target.address, failure=failure)
         return ClusterTopology(enabled=False, seen_from=target.address, failure=failure)
     except (OSError, redis.RedisError) as e:
         return ClusterTopology(enabled=False, seen_from=target.address, failure=classify(e, target))

@@ -35,10 +35,15 @@ class TcpConnect:
 
 @dataclass(frozen=True)
 class Handshake:
-    """AUTH and SELECT done, PING answered."""
+    """AUTH and SELECT done, PING answered; `elapsed_ms` is one round trip on the open connection.
+
+    `refused_writes`: the server answers reads but refuses writes and PING (MISCONF).
+    """
 
     pong: bool
     elapsed_ms: float
+    setup_ms: float  # the client's connect (TCP, TLS, AUTH, SELECT) and first PING together
+    refused_writes: Diagnosis | None = None
 
 
 # The walk's stages, in order; "select" is the db index, checked with the PING.
@@ -60,6 +65,11 @@ class Reachability:
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    @property
+    def writes_refused(self) -> bool:
+        """Reads answer but writes and PING are refused (MISCONF after a failed save)."""
+        return self.handshake is not None and self.handshake.refused_writes is not None
 
     def stopped_before(self, stage: str) -> bool:
         """Did the walk fail at a stage before `stage`, so that `stage` cannot be judged?"""
@@ -146,11 +156,23 @@ def tcp_connect(target: Target, timeout: float) -> tuple[socket.socket, TcpConne
     return sock, TcpConnect(peer, (time.perf_counter() - started) * 1000)
 
 
-def ping(client: redis.Redis) -> Handshake:
-    """Connect (TLS, AUTH, SELECT) and PING, timed together."""
+def ping(client: redis.Redis, target: Target) -> Handshake:
+    """Connect (TLS, AUTH, SELECT) with a first PING, then time a second one alone: the round trip
+    without the client's own set-up, which test_setup_time and test_tls_setup report."""
     started = time.perf_counter()
+    try:
+        client.ping()
+    except redis.ResponseError as e:
+        diagnosis = classify(e, target)
+        if diagnosis.fault is not Fault.MISCONF:
+            raise
+        # After a failed save Redis refuses PING and writes, but reads still answer.
+        setup_ms, started = (time.perf_counter() - started) * 1000, time.perf_counter()
+        client.echo("redis-preflight")
+        return Handshake(False, (time.perf_counter() - started) * 1000, setup_ms, diagnosis)
+    setup_ms, started = (time.perf_counter() - started) * 1000, time.perf_counter()
     pong = bool(client.ping())
-    return Handshake(pong, (time.perf_counter() - started) * 1000)
+    return Handshake(pong, (time.perf_counter() - started) * 1000, setup_ms)
 
 
 def reach(target: Target, client: redis.Redis, settings: PreflightSettings) -> Reachability:
@@ -177,7 +199,7 @@ def reach(target: Target, client: redis.Redis, settings: PreflightSettings) -> R
             with deadline(sock, settings.socket_timeout):
                 found["auth"] = authenticate(sock, target, settings)
         stage = "command"
-        found["handshake"] = ping(client)
+        found["handshake"] = ping(client, target)
     except (OSError, redis.RedisError) as e:
         diagnosis = classify(explain(e, target, settings, stage), target, stage=stage)
         if diagnosis.fault is Fault.DB_RANGE:

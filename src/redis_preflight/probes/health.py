@@ -68,6 +68,7 @@ class HealthResponse:
     body: bytes
     elapsed_ms: float
     redirects: tuple[str, ...]
+    cache_headers: tuple[str, ...] = ()  # `Age: 30`, `X-Cache: HIT`: the answer came from a cache
 
     @property
     def is_json(self) -> bool:
@@ -98,6 +99,11 @@ class _Reply:
     content_type: str
     location: str | None
     body: bytes
+    cache_headers: tuple[str, ...]
+
+
+# What HTTP caches (reverse proxies, CDNs) add to an answer they served from their store.
+CACHE_HEADERS = ("Age", "X-Cache", "X-Cache-Status", "X-Proxy-Cache", "CF-Cache-Status")
 
 
 def fetch_health(
@@ -123,6 +129,7 @@ def fetch_health(
         body=reply.body,
         elapsed_ms=(time.perf_counter() - started) * 1000,
         redirects=tuple(hops[1:]),
+        cache_headers=reply.cache_headers,
     )
     failure = classify_health_status(reply.status, reply.reason, response.url)
     try:
@@ -225,6 +232,9 @@ class _Session:
             response.getheader("Content-Type", ""),
             response.getheader("Location"),
             bytes(body),
+            tuple(
+                f"{name}: {response.getheader(name)}" for name in CACHE_HEADERS if response.getheader(name)
+            ),
         )
 
     def _headers(self, parts: SplitResult) -> dict[str, str]:

@@ -64,11 +64,14 @@ class LatencySample:
         return f"{shown} over {len(self.samples_ms)} PINGs in {self.elapsed_s:.2f} s"
 
 
-def sample_latency(client: redis.Redis, samples: int, window_s: float) -> LatencySample:
+def sample_latency(
+    client: redis.Redis, samples: int, window_s: float, command: tuple[str, ...] = ("PING",)
+) -> LatencySample:
     """PING one at a time, like redis-cli --latency, until `samples` or `window_s`, whichever first.
 
     Each PING is sent and read on the run's connection itself: redis-py's per-command work (pool,
-    retry, callbacks) costs about 0.08 ms here, as much as a loopback round trip.
+    retry, callbacks) costs about 0.08 ms here, as much as a loopback round trip. A server that
+    refuses PING (MISCONF) is timed with `command` ECHO instead.
     """
     taken: list[float] = []
     connection = client.connection_pool.get_connection()
@@ -76,7 +79,7 @@ def sample_latency(client: redis.Redis, samples: int, window_s: float) -> Latenc
     try:
         while len(taken) < samples and time.perf_counter() - started < window_s:
             sent = time.perf_counter()
-            connection.send_command("PING")  # type: ignore[no-untyped-call]
+            connection.send_command(*command)  # type: ignore[no-untyped-call]
             connection.read_response()
             taken.append((time.perf_counter() - sent) * 1000)
             time.sleep(PAUSE_S)
@@ -205,11 +208,14 @@ def parse_slowlog(reply: list[list[Any]]) -> tuple[SlowCommand, ...]:
 
 
 def _slow_command(entry: list[Any]) -> SlowCommand:
-    # Redis: [id, started, duration_us, arguments, client, name]; Redis Enterprise puts a
-    # complexity figure before the arguments: [id, started, duration_us, complexity, arguments].
-    at = 3 if isinstance(entry[3], list) else 4
-    words = [_text(arg) for arg in entry[at]] or ["?"]
-    client = _text(entry[at + 1]) if len(entry) > at + 1 else ""
+    # Redis: [id, started, duration_us, arguments, client, name] (no client before 4.0); Redis
+    # Enterprise and Redis Cloud put a complexity figure (an integer) before the arguments:
+    # [id, started, duration_us, complexity, arguments]. The arguments are the first list after
+    # the duration.
+    at = next((n for n in range(3, len(entry)) if isinstance(entry[n], list)), None)
+    words = ([_text(arg) for arg in entry[at]] if at is not None else []) or ["?"]
+    after = entry[at + 1] if at is not None and len(entry) > at + 1 else ""
+    client = "" if isinstance(after, list) else _text(after)
     named = 2 if words[0].upper() in CONTAINERS and len(words) > 1 else 1
     arguments = masked(words)[named:]
     if len(arguments) > ARGS_SHOWN:

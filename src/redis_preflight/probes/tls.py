@@ -17,6 +17,7 @@ from redis_preflight.errors import (
     Diagnosis,
     LegacyTls,
     PlaintextToTls,
+    SanlessCertificate,
     TlsToPlaintext,
     classify,
 )
@@ -181,7 +182,9 @@ def explain(error: Exception, target: Target, settings: PreflightSettings, stage
     """
     detected: Exception | None = None
     settings = _second_look(settings)
-    if stage == "tls" and not isinstance(error, ssl.SSLCertVerificationError):
+    if stage == "tls" and isinstance(error, ssl.SSLCertVerificationError):
+        detected = _sanless(error, target, settings)
+    elif stage == "tls":
         if _mentions(error, "PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL"):
             version = legacy_protocol(target, settings)
             detected = LegacyTls(version) if version else None
@@ -196,6 +199,19 @@ def explain(error: Exception, target: Target, settings: PreflightSettings, stage
         return error
     detected.__cause__ = error
     return detected
+
+
+def _sanless(
+    error: ssl.SSLCertVerificationError, target: Target, settings: PreflightSettings
+) -> SanlessCertificate | None:
+    """A hostname mismatch on a certificate with no subjectAltName: no name could ever match."""
+    if error.verify_code not in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+        return None
+    try:
+        certificate = presented(target, settings).certificate
+    except OSError:
+        return None
+    return None if certificate.names else SanlessCertificate(certificate.subject)
 
 
 # A second look follows a failure already paid for: it must not cost a second full timeout.

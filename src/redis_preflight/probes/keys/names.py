@@ -10,7 +10,7 @@ import re
 
 SHOWN_CHARS = 80
 SECRET_SHOWN_CHARS = 6
-NO_PREFIX = "(no ':' in the name)"
+NO_PREFIX = "(no family prefix)"
 
 
 def printable(raw: bytes) -> str:
@@ -38,9 +38,27 @@ def shown(key: bytes, secret_from: int | None = None) -> str:
 
 
 def prefix_of(key: bytes) -> bytes:
-    """The group an unmatched key is counted in: its name up to the first colon."""
+    """The group an unmatched key is counted in: its name up to the first colon, or, in a name
+    without one (`celery-task-meta-<uuid>`, `session.abc`), its leading literal part."""
     colon = key.find(b":")
-    return key[: colon + 1] if colon >= 0 else b""
+    if colon >= 0:
+        return key[: colon + 1]
+    literal = b""
+    for match in _PART.finditer(key):
+        part, separator = match.group(1), match.group(2)
+        if not separator or _looks_variable(part):
+            break
+        literal = key[: match.end()]
+    return literal
+
+
+# A part of a name and the separator after it (none for the last part).
+_PART = re.compile(rb"([^-._/|]*)([-._/|]?)")
+
+
+def _looks_variable(part: bytes) -> bool:
+    """An id, a number, a hash or a date, not a word a developer chose."""
+    return any(48 <= byte <= 57 for byte in part) or len(part) >= 24
 
 
 def shown_prefix(prefix: bytes) -> str:

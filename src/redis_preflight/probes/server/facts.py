@@ -98,6 +98,17 @@ class Persistence:
             if status != "ok"
         )
 
+    def at_risk(self, writes_refused: bool) -> str:
+        """What a failed save really puts at risk: the AOF, when on and healthy, still keeps every write."""
+        if writes_refused:
+            return "the last save failed and the server refuses writes until one succeeds (see test_ping)"
+        if self.aof_enabled and self.aof_write_status == "ok":
+            return (
+                "the last RDB snapshot failed; the append-only file still keeps every write, but the RDB "
+                "backups are stale and a replica's full sync (which needs an RDB) will fail"
+            )
+        return "the last save failed, and Redis still takes writes that a restart would lose"
+
     def too_old(self, max_age_h: float) -> bool:
         """Changes not saved for longer than `max_age_h`: a crash now loses them."""
         return self.changes_since_save > 0 and self.last_save_age_s > max_age_h * 3600
