@@ -24,6 +24,7 @@ NOT_APPLICABLE = (
     "not a Redis Cluster",
     "not a Sentinel URL",
     "no --auth-token-provider",
+    "no backup to drill",
 )
 # The plaintext port beside TLS is probed where nothing listens (port 1), as the providers keep it.
 FAST = (

@@ -165,13 +165,20 @@ def privileges(
             if not _redis_6_acl(e):
                 raise
         except redis.ResponseError as e:
-            if "DRYRUN" not in str(e).upper():
-                return Privileges(
-                    user, globs, _rules(client, user), (), (), unavailable=_why_no_dry_run(e, user)
-                )
+            # Redis 6 answers "Unknown subcommand ... 'DRYRUN'": its rules are judged instead. Any
+            # other refusal (ACL renamed away on a managed service, an LDAP user) leaves it unjudged.
+            said = str(e).lower()
+            if "subcommand" not in said or "dryrun" not in said:
+                rules = _rules(client, user) if "unknown command" not in said else None
+                return Privileges(user, globs, rules, (), (), unavailable=_why_no_dry_run(e, user))
         if allowed is None:  # Redis 6: no DRYRUN (a user without ACL rights gets NOPERM first)
             asked = "acl|getuser"
-            allowed = _judged_by_rules(client, user, commands)
+            try:
+                allowed = _judged_by_rules(client, user, commands)
+            except redis.exceptions.NoPermissionError:
+                raise
+            except redis.ResponseError as e:
+                return Privileges(user, globs, None, (), (), unavailable=_why_no_dry_run(e, user))
     except redis.exceptions.NoPermissionError as e:
         reason = classify(e, target).message
         return Privileges(user, globs, None, (), (), unavailable=reason, verifier_only=True, asked=asked)
