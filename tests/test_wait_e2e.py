@@ -36,7 +36,7 @@ def test_a_server_started_3_s_after_the_verifier_passes(run_preflight, redis_fac
 
 
 def test_a_server_loading_its_dataset_for_2_s_passes(run_preflight, tmp_path):
-    server = fault_servers.loading_redis(tmp_path / "loading", keys=2000)
+    server = fault_servers.loading_redis(tmp_path / "loading", seconds=2)
     try:
         outcome = run_preflight("--redis-url", server.url, *WAIT)
     finally:
@@ -47,7 +47,7 @@ def test_a_server_loading_its_dataset_for_2_s_passes(run_preflight, tmp_path):
 
 
 def test_a_loading_server_fails_without_wait(run_preflight, tmp_path):
-    server = fault_servers.loading_redis(tmp_path / "loading", keys=20000)  # 20 s of loading
+    server = fault_servers.loading_redis(tmp_path / "loading", seconds=20)
     try:
         outcome = run_preflight("--redis-url", server.url, "--skip", "latency")
     finally:

@@ -62,43 +62,55 @@ def http_server() -> Iterator[int]:
         server.server_close()
 
 
-def loading_redis(directory: Path, keys: int = 30000) -> LocalRedis:
-    """A redis-server still loading its dataset: an RDB of `keys` keys read at 1 ms per key.
+def loading_redis(directory: Path, seconds: int = 30) -> LocalRedis:
+    """A redis-server still loading its dataset for about `seconds`, answering -LOADING meanwhile.
 
-    key-load-delay slows the load; loading-process-events-interval-bytes (7.0+) makes the server
-    answer clients (with -LOADING) every KB instead of every 2 MB. Redis 6 answers every 2 MB
-    only: its values are 8 KB, so that it answers every 256 keys (about 0.25 s).
+    key-load-delay slows the load of each key; loading-process-events-interval-bytes (7.0+) makes
+    the server answer clients every KB of its RDB. Redis 6 answers every 2 MB of the file only:
+    there its keys hold 8 KB values stored uncompressed (DEBUG POPULATE pads with zeros, which LZF
+    shrinks to a few bytes: a 30 s load was a 4 MB file, answered once), at 2 ms each, so it
+    answers every 256 keys, about every 0.5 s.
     """
-    seeder = LocalRedis(directory, [*DEBUG_ENABLED]).start()
+    per_key_us, value_bytes = (2000, 8192) if REDIS_6 else (1000, 10)
+    seeder = LocalRedis(directory, [*DEBUG_ENABLED, "rdbcompression no"]).start()
     client = redis.Redis(port=seeder.port)
-    client.execute_command("DEBUG", "POPULATE", keys, "key", 8192 if REDIS_6 else 10)
+    client.execute_command("DEBUG", "POPULATE", seconds * 1_000_000 // per_key_us, "key", value_bytes)
     client.save()
     client.close()
     seeder.stop()
     answering = [] if REDIS_6 else ["loading-process-events-interval-bytes 1024"]
-    return LocalRedis(directory, ["key-load-delay 1000", *answering]).start()
+    return LocalRedis(directory, [f"key-load-delay {per_key_us}", *answering]).start()
 
 
 @contextmanager
 def on_first(server: LocalRedis, command: str, action: Callable[[], None]) -> Iterator[None]:
     """Run `action` the moment the server executes `command` exactly ("INFO": the server area's
-    snapshot, not the commands table's "INFO default"; seen via MONITOR): a fault mid-run."""
+    snapshot, not the commands table's "INFO default"; seen via MONITOR): a fault mid-run.
+
+    The watching thread never raises: on a loaded machine its feed may time out or break while
+    the fault plays out. What it met before the action ran is raised here, after the run.
+    """
     monitor = redis.Redis(port=server.port).monitor()
     ready = threading.Event()
+    fired = threading.Event()
+    failures: list[Exception] = []
 
     def watch() -> None:
-        with monitor as feed:
-            ready.set()
-            try:
+        try:
+            with monitor as feed:
+                ready.set()
                 for seen in feed.listen():
                     if seen["command"].upper() == command:
                         action()
+                        fired.set()
                         return
-            except redis.ConnectionError:
-                return
+        except Exception as error:  # noqa: BLE001 - recorded, judged by the test's thread
+            failures.append(error)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     ready.wait(5)
     yield
     thread.join(timeout=0.1)
+    if failures and not fired.is_set():
+        raise RuntimeError(f"the fault on {command} never fired: {failures[0]!r}") from failures[0]

@@ -1,5 +1,5 @@
 """The server area's tests: the ACL line of docs/safety.md, which commands a run sent (commandstats),
-a server whose saves fail."""
+an ACL fence that refuses the state-changing subcommands, a server whose saves fail."""
 
 from __future__ import annotations
 
@@ -53,3 +53,42 @@ def failing_save(redis_factory: Callable[..., LocalRedis], *directives: str) -> 
     client.bgsave()
     wait_until(lambda: client.info("persistence")["rdb_last_bgsave_status"] == "err", "a failed BGSAVE")
     return server
+
+
+# The subcommands that change nothing, of the commands whose other subcommands change the server.
+SUBCOMMANDS_THAT_READ = {
+    "config": ("get",),
+    "slowlog": ("get", "len", "help"),
+    "latency": ("latest", "history", "doctor", "graph", "help"),
+    "client": (
+        *("id", "info", "list", "getname", "setname", "setinfo", "reply", "tracking", "trackinginfo"),
+        *("getredir", "caching", "no-evict", "no-touch", "help"),
+    ),
+    "acl": ("whoami", "getuser", "list", "users", "cat", "log", "genpass", "dryrun", "help"),
+}
+
+
+def fence_state_changes(client: redis.Redis, user: str = "default") -> None:
+    """Let `user` run every command but the state-changing subcommands (CONFIG SET, SLOWLOG RESET...).
+
+    Redis 6 counts calls per command, not per subcommand, and MONITOR shows no admin command:
+    a refusal, logged by ACL LOG, is how a test sees that a run tried one, on every line.
+    """
+    rules = ["+@all"]
+    for command, subcommands in SUBCOMMANDS_THAT_READ.items():
+        kept = [sub for sub in subcommands if _known(client, command, sub)]
+        rules += [f"-{command}", *(f"+{command}|{sub}" for sub in kept)]
+    client.execute_command("ACL", "SETUSER", user, *rules)
+
+
+def _known(client: redis.Redis, command: str, subcommand: str) -> bool:
+    """Whether this line has the subcommand (7.0+ refuses a rule naming one it does not have)."""
+    try:
+        client.execute_command("ACL", "SETUSER", "fence-probe", f"+{command}|{subcommand}")
+    except redis.ResponseError as error:
+        if "Unknown command" not in str(error):
+            raise
+        return False
+    finally:
+        client.execute_command("ACL", "DELUSER", "fence-probe")
+    return True
