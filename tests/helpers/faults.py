@@ -113,4 +113,7 @@ def on_first(server: LocalRedis, command: str, action: Callable[[], None]) -> It
     yield
     thread.join(timeout=0.1)
     if failures and not fired.is_set():
-        raise RuntimeError(f"the fault on {command} never fired: {failures[0]!r}") from failures[0]
+        failure = failures[0]
+        raise RuntimeError(
+            f"the fault on {command} never fired: {type(failure).__name__}: {failure}"
+        ) from failure
