@@ -99,6 +99,8 @@ class Tally:
             top = max(lengths)
         except TypeError:  # some key is of another type: its length is a WRONGTYPE error
             top = None
+        if top.__class__ is not int:  # a page of one key compares nothing: its error is the "max"
+            top = None
         if top is not None:
             self._sizes(keys, lengths, top)
             if not self.string or top <= self.cap:
