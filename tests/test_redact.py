@@ -19,6 +19,18 @@ def test_long_secrets_are_still_masked_wherever_they_appear():
     assert Redactor(["a-long-secret"]).scrub("AUTH a-long-secret refused") == "AUTH *** refused"
 
 
+def test_a_token_handed_out_during_the_run_is_masked_from_then_on():
+    handed_out: list[str] = []
+    redactor = Redactor(["a-long-secret"], live=lambda: handed_out)
+    assert redactor.scrub("token first-token-value") == "token first-token-value"
+    handed_out.append("first-token-value")
+    handed_out.append("refreshed-token-value-longer")
+    text = "a-long-secret first-token-value refreshed-token-value-longer"
+    assert redactor.scrub(text) == "*** *** ***"
+    handed_out.clear()
+    assert redactor.scrub("first-token-value") == "first-token-value"
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [

@@ -90,7 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[stash.FLEET] = runs
     if workers.keep_one_target_in_process(config, len(runs)):
         config.stash[ONE_PROCESS] = True
-    redactor = Redactor(live=lambda: [secret for each in runs for secret in each.secrets])
+    tokens = [each.token for each in runs if each.token is not None]
+    fixed = [secret for each in runs for secret in each.fixed_secrets]
+    redactor = Redactor(fixed, live=(lambda: [s for t in tokens for s in t.secrets]) if tokens else None)
     config.stash[stash.REDACTOR] = redactor
     if not hasattr(config.option, "timeout"):  # -p no:timeout: every Redis call keeps its own timeout
         config.addinivalue_line("markers", "timeout: pytest-timeout's marker (disabled in this run)")

@@ -126,20 +126,23 @@ class PreflightRun:
         given = {f.name: getattr(self.settings, f.name, None) for f in fields(Budgets)}
         return replace(BUDGETS[self.profile], **{k: v for k, v in given.items() if v is not None})
 
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """What no report may contain: the Redis password, the health URL's credentials, the
-        client key's path, renamed commands' names and every cloud token handed out."""
+    @cached_property
+    def fixed_secrets(self) -> tuple[str, ...]:
+        """What no report may contain and is known from the start: the Redis password, the health
+        URL's credentials, the client key's path and renamed commands' names."""
         key = self.settings.tls_key_file
         client_key = (str(key), str(key.resolve())) if key else ()
-        tokens = self.token.secrets if self.token else ()
         return (
             *self.target.secrets,
             *(self.health.secrets if self.health else ()),
             *client_key,
             *self.settings.command_names.secrets,
-            *tokens,
         )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The fixed secrets and every cloud token handed out so far."""
+        return (*self.fixed_secrets, *(self.token.secrets if self.token else ()))
 
     @property
     def token(self) -> TokenSource | None:

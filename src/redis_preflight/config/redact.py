@@ -52,12 +52,20 @@ class Redactor:
         self._fixed = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
         # Secrets learned during the run (cloud tokens, refreshed as they expire).
         self._live = live
+        self._sorted: tuple[frozenset[str], list[str]] = (frozenset(), self._longest_first(set()))
 
     @property
     def secrets(self) -> list[str]:
         """Longest first, so a secret that contains another is masked whole."""
-        learned = {s for s in self._live() if len(s) >= MIN_SECRET_LENGTH} if self._live else set()
-        return sorted(self._fixed | learned, key=len, reverse=True)
+        learned = (
+            frozenset(s for s in self._live() if len(s) >= MIN_SECRET_LENGTH) if self._live else frozenset()
+        )
+        if learned != self._sorted[0]:  # sorted again only when a token was handed out
+            self._sorted = (learned, self._longest_first(learned))
+        return self._sorted[1]
+
+    def _longest_first(self, learned: Iterable[str]) -> list[str]:
+        return sorted(self._fixed.union(learned), key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
         text = redact_fields(text)
@@ -94,6 +102,8 @@ class Redactor:
 
 def redact_fields(text: str) -> str:
     """Mask every credential found by where it sits, whatever its length."""
+    if ":" not in text and "=" not in text and "Basic" not in text:
+        return text  # every field below sits after a ':' or an '=', or is a Basic credential
     text = _URL.sub(_redact_url, text)
     text = _QUERY_SECRET.sub(rf"\1{MASK}", text)
     text = _AUTHORIZATION.sub(rf"\1{MASK}", text)
