@@ -20,7 +20,7 @@ from pathlib import Path
 import trustme
 
 from redis_preflight.ephemeral.local_server import LocalRedis, free_port
-from redis_preflight.run import prepare
+from redis_preflight.prepare import prepare
 
 PASSWORD = "bench-pass"  # noqa: S105 - a throwaway server's
 

@@ -26,9 +26,9 @@ from conftest import clean_env
 from redis_preflight.config.redact import Redactor
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import parse_target
+from redis_preflight.prepare import prepare
 from redis_preflight.probes.client import open_client
 from redis_preflight.providers import azure, gcp
-from redis_preflight.run import prepare
 
 USER_ID, REAL_PASSWORD = "app-user", "the-acl-password"
 

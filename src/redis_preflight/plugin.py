@@ -22,12 +22,12 @@ from redis_preflight.contract import ContractError
 from redis_preflight.ephemeral.local_server import LocalServerError
 from redis_preflight.fixtures import workers
 from redis_preflight.fixtures.fleet import parametrize
+from redis_preflight.prepare import prepare
 from redis_preflight.probes.bounds import RUN_CLOCK
 from redis_preflight.readiness import Waited, settle_again, wait_for_fleet
 from redis_preflight.report.files import ReportFiles, write_usage_error
 from redis_preflight.report.progress import WaitProgress
 from redis_preflight.report.writer import ReportWriter, fleet_header_lines, write_pipeline_outputs
-from redis_preflight.run import prepare
 from redis_preflight.verdict import noperm
 from redis_preflight.verdict.outcomes import AREAS, area_of
 from redis_preflight.verdict.record import record
