@@ -120,3 +120,18 @@ def test_a_health_endpoint_that_stays_503_names_the_wait(run_preflight, plain_re
     assert outcome.returncode == 1, outcome.output
     message = outcome.check("test_health_endpoint_answers")["message"]
     assert message.endswith(f"(--wait spent 2 s waiting for {url}: the application to answer (HTTP 503))")
+
+
+def test_under_xdist_each_worker_reports_the_wait_the_controller_spent(run_preflight, plain_redis):
+    """-n 2 over a fleet: the controller waits once; the workers report what it waited for."""
+    port = free_port()
+    urls = ("--redis-url", plain_redis.url, "--redis-url", f"redis://127.0.0.1:{port}/0")
+    outcome = run_preflight(*urls, "--wait", "2", "-n", "2", "--skip", "latency", *FAST)
+    assert outcome.returncode == 1, outcome.output
+    refused = [c for c in outcome.summary["checks"] if c["id"].endswith(f"test_tcp_connect[127.0.0.1:{port}]")]
+    assert len(refused) == 1, [c["id"] for c in outcome.summary["checks"]][:5]
+    message = refused[0]["message"]
+    assert message.endswith(
+        f"(--wait spent 2 s waiting for 127.0.0.1:{port}: it to accept connections (connection refused))"
+    ), message
+    assert outcome.output.count("redis-preflight --wait: not ready") == 1, outcome.output

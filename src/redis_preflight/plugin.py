@@ -20,22 +20,19 @@ from redis_preflight.config.settings import SettingsError
 from redis_preflight.config.target import TargetError
 from redis_preflight.contract import ContractError
 from redis_preflight.ephemeral.local_server import LocalServerError
-from redis_preflight.fixtures import workers
+from redis_preflight.fixtures import waiting, workers
 from redis_preflight.fixtures.fleet import parametrize
-from redis_preflight.prepare import prepare
+from redis_preflight.prepare import prepare, redactor_of
 from redis_preflight.probes.bounds import RUN_CLOCK
-from redis_preflight.readiness import Waited, settle_again, wait_for_fleet
-from redis_preflight.report.files import ReportFiles, write_usage_error
-from redis_preflight.report.progress import WaitProgress
-from redis_preflight.report.writer import ReportWriter, fleet_header_lines, write_pipeline_outputs
+from redis_preflight.report.files import ReportFiles
+from redis_preflight.report.writer import ReportWriter, fleet_header_lines, write_usage_outputs
 from redis_preflight.verdict import noperm
 from redis_preflight.verdict.outcomes import AREAS, area_of
 from redis_preflight.verdict.record import record
-from redis_preflight.verdict.summary import Summary, usage_error_document
+from redis_preflight.verdict.summary import Summary
 
 BACKSTOP_TIMEOUT_S = 60.0
 ONE_PROCESS = pytest.StashKey[bool]()  # -n turned off: one target
-WAITED_INPUT = "redis_preflight_waited"  # pytest-xdist workerinput: the targets --wait ran out on
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,20 +77,18 @@ def pytest_configure(config: pytest.Config) -> None:
         runs = prepare(cli, env_file, config.invocation_params.dir)
     except (SettingsError, TargetError, LocalServerError, ContractError) as e:
         message = redact_fields(str(e))
-        write_usage_error(ReportFiles.under(_report_dir(config, cli.get("report_dir"))).summary, message)
         given = cli.get("prometheus_file") or os.environ.get("PREFLIGHT_PROMETHEUS_FILE")
-        prometheus_file = config.invocation_params.dir / given if given else None
-        write_pipeline_outputs(usage_error_document(message), prometheus_file, Redactor().scrub)
+        base = config.invocation_params.dir
+        write_usage_outputs(
+            message, _report_dir(config, cli.get("report_dir")), base / given if given else None
+        )
         raise pytest.UsageError(message) from None
     RUN_CLOCK.start(runs[0].settings.run_deadline_s(len(runs)), started)
     config.stash[stash.RUN] = runs[0]
     config.stash[stash.FLEET] = runs
     if workers.keep_one_target_in_process(config, len(runs)):
         config.stash[ONE_PROCESS] = True
-    tokens = [each.token for each in runs if each.token is not None]
-    fixed = [secret for each in runs for secret in each.fixed_secrets]
-    redactor = Redactor(fixed, live=(lambda: [s for t in tokens for s in t.secrets]) if tokens else None)
-    config.stash[stash.REDACTOR] = redactor
+    config.stash[stash.REDACTOR] = redactor = redactor_of(runs)
     if not hasattr(config.option, "timeout"):  # -p no:timeout: every Redis call keeps its own timeout
         config.addinivalue_line("markers", "timeout: pytest-timeout's marker (disabled in this run)")
     elif config.getoption("timeout", None) is None and not config.getini("timeout"):
@@ -101,6 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for module in fixtures.MODULES:
         config.pluginmanager.register(module, module.__name__)
     config.pluginmanager.register(noperm, "redis_preflight.verdict.noperm")
+    config.pluginmanager.register(waiting, "redis_preflight.fixtures.waiting")
     files = ReportFiles.under(_report_dir(config, str(runs[0].settings.report_dir)))
     prometheus_file = runs[0].settings.prometheus_file
     writer = ReportWriter(
@@ -165,38 +161,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> workers.Targ
     if stash.RUN not in config.stash or config.option.dist != "load":  # -n's default; --dist wins
         return None
     return workers.TargetScheduling(config, log, labels([run.target for run in stash.fleet(config)]))
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """--wait before anything talks to the targets (pytest-xdist starts its workers after this)."""
-    if stash.RUN in session.config.stash:
-        _wait(session.config)
-
-
-def _wait(config: pytest.Config) -> None:
-    runs = stash.fleet(config)
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        for index, what, seconds, waiting_for in workerinput.get(WAITED_INPUT, ()):
-            settle_again(runs[index], Waited(what, seconds, waiting_for))
-        return
-    wait_s = runs[0].settings.wait
-    if wait_s:
-        progress = WaitProgress(config, wait_s)
-        config.stash[stash.WAITED] = wait_for_fleet(runs, wait_s, progress)
-        progress.finish([waited.note for waited in config.stash[stash.WAITED] if not waited.ready])
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist: each worker learns which targets the wait ran out on."""
-    waited = node.config.stash.get(stash.WAITED, [])
-    node.workerinput[WAITED_INPUT] = [
-        (index, each.what, each.seconds, each.waiting_for)
-        for index, each in enumerate(waited)
-        if not each.ready
-    ]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -12,6 +12,7 @@ from redis_preflight.backup.drill import count_live, start_drill
 from redis_preflight.config.fleet import given_urls, labels, parse_all, shard
 from redis_preflight.config.health_url import HealthEndpoint, HealthUrlError, parse_health_url
 from redis_preflight.config.profiles import infer_profile
+from redis_preflight.config.redact import Redactor
 from redis_preflight.config.settings import EPHEMERAL, PreflightSettings, SettingsError, load_settings
 from redis_preflight.config.target import Target, parse_target
 from redis_preflight.ephemeral import start_ephemeral
@@ -151,3 +152,11 @@ def health_endpoint(settings: PreflightSettings) -> HealthEndpoint | None:
         return parse_health_url(url)
     except HealthUrlError as e:
         raise SettingsError(f"invalid HEALTH_URL: {e}") from None
+
+
+def redactor_of(runs: tuple[PreflightRun, ...]) -> Redactor:
+    """The run's one Redactor: every target's fixed secrets, gathered once, and the cloud tokens
+    as they are handed out (asked again at each scrub, sorted again only when one changed)."""
+    tokens = [each.token for each in runs if each.token is not None]
+    fixed = [secret for each in runs for secret in each.fixed_secrets]
+    return Redactor(fixed, live=(lambda: [s for t in tokens for s in t.secrets]) if tokens else None)

@@ -13,7 +13,7 @@ import pytest
 
 from redis_preflight import stash
 from redis_preflight.config.redact import Redactor
-from redis_preflight.report.files import ReportFiles, write_atomically, write_json
+from redis_preflight.report.files import ReportFiles, write_atomically, write_json, write_usage_error
 from redis_preflight.report.github import append_step_summary, step_summary_path
 from redis_preflight.report.html import report_html, verdict_words
 from redis_preflight.report.junit import junit_xml
@@ -21,7 +21,7 @@ from redis_preflight.report.prometheus import write_prometheus_file
 from redis_preflight.run import PreflightRun
 from redis_preflight.verdict.outcomes import CheckResult, Outcome, area_of, severity_of
 from redis_preflight.verdict.record import result_of, teststatus
-from redis_preflight.verdict.summary import Planned, Summary
+from redis_preflight.verdict.summary import Planned, Summary, usage_error_document
 
 
 def header_lines(run: PreflightRun) -> list[str]:
@@ -61,6 +61,13 @@ def write_pipeline_outputs(
         append_step_summary(document, step_summary, scrub)
     if prometheus_file is not None:
         write_prometheus_file(document, prometheus_file, scrub)
+
+
+def write_usage_outputs(message: str, report_dir: Path, prometheus_file: Path | None) -> None:
+    """A run that could not start: summary.json (where the report directory allows), the job
+    summary and the Prometheus file all say why, with the usage error's verdict."""
+    write_usage_error(ReportFiles.under(report_dir).summary, message)
+    write_pipeline_outputs(usage_error_document(message), prometheus_file, Redactor().scrub)
 
 
 class ReportWriter:
