@@ -128,7 +128,9 @@ def test_under_xdist_each_worker_reports_the_wait_the_controller_spent(run_prefl
     urls = ("--redis-url", plain_redis.url, "--redis-url", f"redis://127.0.0.1:{port}/0")
     outcome = run_preflight(*urls, "--wait", "2", "-n", "2", "--skip", "latency", *FAST)
     assert outcome.returncode == 1, outcome.output
-    refused = [c for c in outcome.summary["checks"] if c["id"].endswith(f"test_tcp_connect[127.0.0.1:{port}]")]
+    refused = [
+        c for c in outcome.summary["checks"] if c["id"].endswith(f"test_tcp_connect[127.0.0.1:{port}]")
+    ]
     assert len(refused) == 1, [c["id"] for c in outcome.summary["checks"]][:5]
     message = refused[0]["message"]
     assert message.endswith(

@@ -22,7 +22,7 @@ from redis.exceptions import InvalidResponse, ResponseError
 
 from redis_preflight.contract import Contract
 from redis_preflight.probes.keys.census import Bounds, Census, CensusFailed, CensusStopped
-from redis_preflight.probes.keys.fetches import Fetch, Verdict, chunks, members, reply_or_raise
+from redis_preflight.probes.keys.fetches import Fetch, Verdict, chunks, members, reply_or_raise, scores
 from redis_preflight.probes.keys.names import prefix_of, shown_prefix
 from redis_preflight.probes.keys.pages import Sorter
 from redis_preflight.probes.keys.resp import RespPipe, bulks, open_pipe
@@ -132,7 +132,10 @@ class _Census:
             scanning = not fetches and self.cursor is not None and (not self.scanned or self._within_budget())
             to_measure = None if fetches else page
             if not (fetching or scanning or to_measure is not None):
-                break
+                if not verdicts:
+                    break
+                verdicts = self._judge(verdicts, fetches)  # its findings may ask for one more read
+                continue
             self._send(
                 [fetch.payload(self.pipe.wire) for fetch in fetching], sum(f.ops for f in fetching), scanning
             )
@@ -143,14 +146,19 @@ class _Census:
                 sum(2 * len(g.keys) for g in measuring),
             )
             page = None if to_measure is not None else page
-            for verdict in verdicts:
-                verdict()
+            self._judge(verdicts, fetches)
             verdicts = [fetch.receive(self.pipe) for fetch in fetching]
             if scanning:
                 page = self._scan_reply()
             fetches.extend(self._measure(measuring, verdicts))
+
+    def _judge(self, verdicts: list[Verdict], fetches: deque[Fetch]) -> list[Verdict]:
+        """Run the judgements of replies read; what they ask to read again joins the fetches."""
         for verdict in verdicts:
             verdict()
+        for tally in self.tallies:
+            fetches.extend(scores(tally))
+        return []
 
     def _send(self, parts: list[bytes], ops: int, scanning: bool = False) -> None:
         if scanning:

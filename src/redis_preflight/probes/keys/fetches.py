@@ -12,7 +12,8 @@ from redis.exceptions import InvalidResponse, ResponseError
 
 from redis_preflight.errors import ReplyTooLarge
 from redis_preflight.probes.keys.census import CensusStopped
-from redis_preflight.probes.keys.resp import RespPipe, Wire
+from redis_preflight.probes.keys.resp import RespPipe, Wire, bulks
+from redis_preflight.probes.keys.shapes import Shape
 from redis_preflight.probes.keys.tally import Tally
 
 MGET_BYTES = 2 << 20  # one MGET reply at most
@@ -38,11 +39,13 @@ class Fetch:
         """Commands the server runs for it (an MGET counts one per key), for the throttle."""
         if self.verb == "members" and self.tally.shape is not None:
             return len(self.keys) * self.tally.shape.per_key
-        return len(self.keys)
+        return len(self.keys) * (2 if self.verb == "scores" else 1)
 
     def payload(self, wire: Wire) -> bytes:
         if self.verb == "members" and self.tally.shape is not None and self.bulks is not None:
             return self.tally.shape.requests(wire, self.bulks)
+        if self.verb == "scores":
+            return Shape.score_requests(wire, bulks(self.keys))
         if self.bulks is not None:
             return wire.mget(self.bulks)
         return wire.each(_ONE_BY_ONE[self.verb], self.keys)
@@ -52,6 +55,10 @@ class Fetch:
             replies = pipe.read_many(len(self.keys) * self.tally.shape.per_key)
             _raise_refusals(replies)
             return partial(self.tally.judge_members, self.keys, self.lengths or [], replies)
+        if self.verb == "scores":
+            replies = pipe.read_many(2 * len(self.keys))
+            _raise_refusals(replies)
+            return partial(self.tally.judge_scores, self.keys, replies)
         if self.bulks is not None:
             return partial(self.tally.judge_values, self.keys, reply_or_raise(self._values(pipe)))
         replies = pipe.read_many(len(self.keys))
@@ -96,6 +103,12 @@ def members(tally: Tally, keys: list[bytes], bulk_keys: list[bytes], lengths: li
     """The fields, members, scores or entries the contract judges, of some keys of one pattern."""
     replies = len(keys) * (tally.shape.per_key if tally.shape is not None else 0)
     return Fetch(tally, "members", keys, bulk_keys, replies * MEMBER_REPLY_BYTES, lengths)
+
+
+def scores(tally: Tally) -> list[Fetch]:
+    """The lowest and highest score of the keys the ZCOUNT screen found members out of range in."""
+    keys, tally.scores_to_read = tally.scores_to_read, []
+    return [Fetch(tally, "scores", keys, size=2 * len(keys) * MEMBER_REPLY_BYTES)] if keys else []
 
 
 def chunks(tally: Tally, keys: list[bytes], bulk_keys: list[bytes] | None, sizes: list[int]) -> list[Fetch]:

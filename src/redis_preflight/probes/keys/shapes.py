@@ -4,7 +4,9 @@ A string's value comes by MGET (the tally's own path). Every other type is measu
 length command (HLEN, LLEN, SCARD, ZCARD, XLEN: WRONGTYPE tells a key of another type, as
 STRLEN does for strings) and then asked, per key, only for what the contract can judge: the
 declared fields of a hash (HMGET, never HGETALL), at most MEMBERS_READ members of a collection,
-the lowest and highest score of a sorted set, the first entries of a stream.
+the first entries of a stream. A sorted set's scores are screened by ZCOUNT over the allowed
+range against its ZCARD: one integer per key. Only a key with members outside the range is read
+again (its lowest and highest score, in a later round) so that the finding names the score.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ LENGTH_VERB = {
 UNIT = {"string": "bytes", "hash": "fields", "list": "members", "set": "members", "zset": "members"}
 UNIT["stream"] = "entries"
 Finding = tuple[int, str, str]  # index of the key, violation kind, reason
+SCORES_TO_READ = "scores_to_read"  # not a finding: the key's lowest and highest score are read next
 _QUOTED = re.compile(r"`[^`]*`")
 
 
@@ -72,17 +75,37 @@ class Shape:
             yield b"LRANGE", 4, _bulk(b"0", b"%d" % n)
         elif kind == "set" and self.validator:
             yield b"SRANDMEMBER", 3, _bulk(b"%d" % MEMBERS_READ)
-        elif kind == "zset" and (self.validator or self.scores):
-            last = n if self.validator else 0
-            yield b"ZRANGE", 5, _bulk(b"0", b"%d" % last, b"WITHSCORES")
+        elif kind == "zset":
+            if self.validator:
+                yield b"ZRANGE", 4, _bulk(b"0", b"%d" % n)
             if self.scores:
-                yield b"ZRANGE", 5, _bulk(b"-1", b"-1", b"WITHSCORES")
+                yield b"ZCOUNT", 4, _bulk(*self._score_range())
         elif kind == "stream" and self.validator:
             yield b"XRANGE", 6, _bulk(b"-", b"+", b"COUNT", b"%d" % MEMBERS_READ)
+
+    def _score_range(self) -> tuple[bytes, bytes]:
+        low, high = self.pattern.min_score, self.pattern.max_score
+        return (b"-inf" if low is None else repr(float(low)).encode()), (
+            b"+inf" if high is None else repr(float(high)).encode()
+        )
 
     def requests(self, wire: Wire, bulk_keys: list[bytes]) -> bytes:
         commands = [(wire.head(verb, words), tail) for verb, words, tail in self.commands]
         return b"".join([head + key + tail for key in bulk_keys for head, tail in commands])
+
+    @staticmethod
+    def score_requests(wire: Wire, bulk_keys: list[bytes]) -> bytes:
+        """The lowest and highest member with its score, of each key: two replies each."""
+        head = wire.head(b"ZRANGE", 5)
+        lowest, highest = _bulk(b"0", b"0", b"WITHSCORES"), _bulk(b"-1", b"-1", b"WITHSCORES")
+        return b"".join([head + key + tail for key in bulk_keys for tail in (lowest, highest)])
+
+    def judge_scores(self, replies: list[Any]) -> Iterator[Finding]:
+        """Findings from score_requests' replies; a key emptied or retyped since is passed over."""
+        pairs = [(i // 2, replies[i], replies[i + 1]) for i in range(0, len(replies) - 1, 2)]
+        kept = [(i, low, high) for i, low, high in pairs if _one_scored(low) and _one_scored(high)]
+        for index, kind, reason in self._scores([(low[1], high[1]) for _, low, high in kept]):
+            yield kept[index][0], kind, reason
 
     def judge(self, replies: list[Any], lengths: list[int]) -> Iterator[Finding]:
         """Findings about each key from its replies (`per_key` each) and its length.
@@ -95,7 +118,11 @@ class Shape:
         kept = list(range(len(by_key)))
         errors = any(issubclass(kind, Exception) for kind in set(map(type, replies)))
         if errors or [] in replies:  # the usual page has neither: one C-level pass each
-            kept = [i for i, r in enumerate(by_key) if r[0] and not any(isinstance(x, Exception) for x in r)]
+            kept = [
+                i
+                for i, r in enumerate(by_key)
+                if [] not in r and not any(isinstance(x, Exception) for x in r)
+            ]
             by_key, lengths = [by_key[i] for i in kept], [lengths[i] for i in kept]
         for index, kind, reason in self._judge(by_key, lengths):
             yield kept[index], kind, reason
@@ -110,9 +137,13 @@ class Shape:
             yield from self._entries([r[0] for r in by_key])
         elif kind == "zset":
             if self.validator is not None:
-                yield from self._members([r[0][0::2] for r in by_key])
+                yield from self._members([r[0] for r in by_key])
             if self.scores:
-                yield from self._scores([(r[0][1], r[-1][-1]) for r in by_key])
+                counts = [r[-1] for r in by_key]
+                if counts != lengths:  # the usual page: every member within the range
+                    for index, (within, length) in enumerate(zip(counts, lengths, strict=True)):
+                        if within < length:
+                            yield index, SCORES_TO_READ, ""
         else:
             yield from self._members([r[0] for r in by_key])
 
@@ -251,3 +282,8 @@ def member_bounds(
         for key, n in zip(keys, lengths, strict=True):
             if n < low:
                 yield key, "too_few_members", f"{n:,} {unit}, below the minimum of {low:,}"
+
+
+def _one_scored(reply: Any) -> bool:
+    """A one-member ZRANGE ... WITHSCORES reply: [member, score]."""
+    return isinstance(reply, list) and len(reply) == 2

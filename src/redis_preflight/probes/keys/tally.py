@@ -26,7 +26,14 @@ from redis_preflight.probes.keys.expiry import (
 )
 from redis_preflight.probes.keys.memory import MemoryTally
 from redis_preflight.probes.keys.names import shown
-from redis_preflight.probes.keys.shapes import LENGTH_VERB, UNIT, Shape, kind_of, member_bounds
+from redis_preflight.probes.keys.shapes import (
+    LENGTH_VERB,
+    SCORES_TO_READ,
+    UNIT,
+    Shape,
+    kind_of,
+    member_bounds,
+)
 
 __all__ = ["BUCKETS", "MEMORY_SAMPLE", "Tally", "jwt_exp"]
 
@@ -61,6 +68,7 @@ class Tally:
         self.memory_asked = 0
         self.counts: Counter[str] = Counter()
         self.examples: dict[str, list[Example]] = {}
+        self.scores_to_read: list[bytes] = []  # keys with members outside the score range
 
     @property
     def length_verb(self) -> bytes:
@@ -202,6 +210,15 @@ class Tally:
         """Judge the fields, members, scores or entries read of a page's keys (not strings)."""
         if self.shape is not None:
             for index, kind, reason in self.shape.judge(replies, lengths):
+                if kind == SCORES_TO_READ:
+                    self.scores_to_read.append(keys[index])
+                else:
+                    self.add(kind, keys[index], reason)
+
+    def judge_scores(self, keys: list[bytes], replies: list[Any]) -> None:
+        """The lowest and highest score of keys whose members were not all within the range."""
+        if self.shape is not None:
+            for index, kind, reason in self.shape.judge_scores(replies):
                 self.add(kind, keys[index], reason)
 
     def judge_types(self, keys: list[bytes], types: list[Any]) -> None:
