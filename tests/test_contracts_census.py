@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from helpers import hostile
 from pydantic import BaseModel, Json
 
 from redis_preflight.contract import Contract, KeyPattern, TtlPolicy
@@ -132,6 +133,22 @@ def test_scores_are_screened_and_only_keys_out_of_range_read_again(r):
     calls = {name.removeprefix("cmdstat_"): s["calls"] for name, s in r.info("commandstats").items()}
     assert calls["zcount"] == 3002
     assert calls["zrange"] == 4
+
+
+def test_score_replies_that_are_not_numbers_fail_the_census_or_are_read_again(r):
+    """A peer answering ZCOUNT with a string is read again, not trusted; a score that is not a
+    number is the server's fault, named, never a crash of the verifier."""
+    r.zadd("board:x", {"a": 1, "b": 500})
+    client = r.connection_pool.connection_kwargs
+    with hostile.resp_proxy(client["port"], {"ZCOUNT": lambda words, real: [b"$3\r\nabc\r\n"]}) as port:
+        proxied = redis.Redis(port=port, socket_timeout=5, protocol=2)
+        census = take_census([proxied], CONTRACT, Bounds())
+    assert kinds(census, "board") == {"score_out_of_range": (1, "board:x: score 500 above the maximum 100")}
+    not_a_score = {"ZRANGE": lambda words, real: [b"*2\r\n$1\r\na\r\n$3\r\nabc\r\n"]}
+    with hostile.resp_proxy(client["port"], not_a_score) as port:
+        proxied = redis.Redis(port=port, socket_timeout=5, protocol=2)
+        with pytest.raises(CensusFailed, match="score that is not a number"):
+            take_census([proxied], CONTRACT, Bounds())
 
 
 def test_member_reads_are_bounded(r):

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Strict, TypeAdapter, ValidationError
+from redis.exceptions import InvalidResponse
 
 from redis_preflight.contract import KeyPattern
 
@@ -142,7 +143,7 @@ class Shape:
                 counts = [r[-1] for r in by_key]
                 if counts != lengths:  # the usual page: every member within the range
                     for index, (within, length) in enumerate(zip(counts, lengths, strict=True)):
-                        if within < length:
+                        if within.__class__ is not int or within < length:  # read, not trusted
                             yield index, SCORES_TO_READ, ""
         else:
             yield from self._members([r[0] for r in by_key])
@@ -210,8 +211,11 @@ class Shape:
     def _scores(self, lowest_highest: list[tuple[bytes, bytes]]) -> Iterator[Finding]:
         """Each key's lowest and highest score against the range: one C-level pass when all fit."""
         low, high = self.pattern.min_score, self.pattern.max_score
-        lowest = list(map(float, [first for first, _ in lowest_highest]))
-        highest = list(map(float, [last for _, last in lowest_highest]))
+        try:
+            lowest = list(map(float, [first for first, _ in lowest_highest]))
+            highest = list(map(float, [last for _, last in lowest_highest]))
+        except (TypeError, ValueError):
+            raise InvalidResponse("a sorted set's score that is not a number, in the key census") from None
         if (low is None or not lowest or min(lowest) >= low) and (
             high is None or not highest or max(highest) <= high
         ):
