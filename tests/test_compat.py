@@ -19,7 +19,7 @@ from packaging.requirements import Requirement
 from redis.exceptions import AuthenticationError, NoPermissionError, ReadOnlyError, ResponseError
 
 from conftest import PASSWORD
-from redis_preflight.compat.redis_py import error_of, raw_socket, slot_routes
+from redis_preflight.compat.redis_py import error_of, raw_socket, slot_routes, use_packer
 from redis_preflight.compat.ssl import unverified_chain
 
 
@@ -41,6 +41,28 @@ def test_raw_socket_is_the_connected_authenticated_one(password_redis):
         connection.disconnect()
         with pytest.raises(redis.ConnectionError, match="not connected"):
             raw_socket(connection)
+    finally:
+        client.connection_pool.release(connection)
+        client.close()
+
+
+def test_a_packer_set_on_a_connected_connection_packs_its_later_commands(plain_redis):
+    class Recording:
+        def __init__(self) -> None:
+            self.packed: list[tuple[object, ...]] = []
+
+        def pack(self, *args: object) -> list[bytes]:
+            self.packed.append(args)
+            return [hiredis.pack_command(args)]
+
+    client = redis.Redis(port=plain_redis.port, protocol=2)
+    connection = client.connection_pool.get_connection()
+    try:
+        recording = Recording()
+        use_packer(recording)(connection)
+        connection.send_command("PING")
+        assert connection.read_response() == b"PONG"
+        assert recording.packed == [("PING",)]
     finally:
         client.connection_pool.release(connection)
         client.close()

@@ -12,6 +12,9 @@
   `connection_kwargs` are public.
 - `RedisCluster.nodes_manager.slots_cache`: the slot map the cluster client built at start-up;
   the public `get_node_from_key` answers one key at a time.
+- `Connection._command_packer`: `command_packer` is a public Connection argument, but RedisCluster
+  passes no such argument to its nodes: a cluster node's connection gets the renaming packer set
+  on it once connected (after its handshake).
 """
 
 from __future__ import annotations
@@ -45,6 +48,16 @@ def slot_routes(cluster: RedisCluster) -> dict[int, list[ClusterNode]]:
     """Each served slot's nodes, the primary first, as the cluster client mapped them."""
     routes: dict[int, list[ClusterNode]] = cluster.nodes_manager.slots_cache
     return routes
+
+
+def use_packer(packer: Any) -> Callable[[Connection], None]:
+    """A `redis_connect_func` for RedisCluster: each node connection, once connected, packs every
+    later command with `packer` (anything with redis-py's `pack(*args) -> list[bytes]`)."""
+
+    def connected(connection: Connection) -> None:
+        connection._command_packer = packer
+
+    return connected
 
 
 SocketWrapper = Callable[[Any, str], Any]  # (the connected socket, "host:port") -> what is read

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,10 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
-from redis.connection import Connection, HiredisRespSerializer
+from redis.connection import HiredisRespSerializer
 from redis.retry import Retry
 
-from redis_preflight.compat.redis_py import wrap_sockets
+from redis_preflight.compat.redis_py import use_packer, wrap_sockets
 from redis_preflight.config.renamed import CommandNames
 from redis_preflight.config.settings import PreflightSettings
 from redis_preflight.config.target import Target
@@ -139,13 +138,6 @@ def open_cluster_client(target: Target, settings: PreflightSettings) -> RedisClu
     if names:
         # Each node connection's packer renames from its first command on after the handshake
         # (CLUSTER SLOTS, COMMAND, ...): RedisCluster takes no command_packer of its own.
-        options["redis_connect_func"] = _renaming(RenamingPacker(names))
+        options["redis_connect_func"] = use_packer(RenamingPacker(names))
     # Partial coverage is a finding to report, not a reason for the client to refuse to start.
     return RedisCluster(retry=retry, require_full_coverage=False, **options)
-
-
-def _renaming(packer: RenamingPacker) -> Callable[[Connection], None]:
-    def renaming(connection: Connection) -> None:
-        connection._command_packer = packer
-
-    return renaming
