@@ -19,17 +19,19 @@ FIGURES = (
 
 
 def test_healthy_server_latency_figures_and_picture(run_preflight, plain_redis):
-    outcome = run_preflight("--redis-url", plain_redis.url)
+    # Budgets far above this shared machine's worst stalls: the figures are under test, not the machine.
+    budgets = ("--latency-p50-ms", "50", "--latency-p99-ms", "250")
+    outcome = run_preflight("--redis-url", plain_redis.url, *budgets)
     assert outcome.returncode == 0, outcome.output
     latency = outcome.check("test_round_trip_latency")
     assert latency["outcome"] == "passed"
     assert latency["severity"] == "blocking"
     assert latency["area"] == "latency"
-    assert re.fullmatch(FIGURES + r" \(budget p50 < 1 ms\)", latency["message"]), latency["message"]
+    assert re.fullmatch(FIGURES + r" \(budget p50 < 50 ms\)", latency["message"]), latency["message"]
     assert re.match(FIGURES, latency["message"]).group(1) == "100"
     tail = outcome.check("test_latency_tail")
     assert tail["severity"] == "advisory"
-    assert re.search(r"p99 [\d.]+ ms.*budget p99 < 5 ms", tail["message"]), tail["message"]
+    assert re.search(r"p99 [\d.]+ ms.*budget p99 < 250 ms", tail["message"]), tail["message"]
     [picture] = outcome.evidence()["test_round_trip_latency"]
     svg = ET.fromstring(picture[picture.index("<svg") : picture.index("</svg>") + 6])  # noqa: S314 (ours)
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
