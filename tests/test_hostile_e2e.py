@@ -61,3 +61,16 @@ def test_run_deadline_leaves_the_rest_unverified_and_the_reports_complete(upstre
     assert run.summary["duration_s"] >= 2  # cut by the deadline (INFO is asked at collection too)
     for report in ("report.html", "junit.xml", "summary.json"):
         assert (run.report_dir / report).stat().st_size > 0, report
+
+
+def test_peak_rss_is_the_verifiers_own_not_the_test_processes(tmp_path):
+    """On Linux a child's ru_maxrss starts from its spawner's RSS: a pytest worker that grew past
+    200 MB would make every verifier read as big as itself (seen in CI: 204 MB twice, alike)."""
+    ballast = bytearray(300 << 20)
+    ballast[:: 1 << 12] = b"\1" * len(range(0, len(ballast), 1 << 12))  # touched: resident
+    run = run_measured(
+        tmp_path / "reports", "--redis-url", "redis://127.0.0.1:1/0", *TIMEOUTS, env=clean_env()
+    )
+    assert ballast[0] == 1
+    assert run.summary["verdict"] == "fail", run.output[-3000:]
+    assert run.peak_rss_mb < 150, f"{run.peak_rss_mb:.0f} MB"
